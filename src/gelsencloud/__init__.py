@@ -1,0 +1,3 @@
+"""GELSENcloud urban data platform."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""City applications, each a plugin."""

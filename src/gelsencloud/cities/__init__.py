@@ -1,0 +1,1 @@
+"""City profiles shipped with the platform (one TOML file per city)."""

@@ -1,0 +1,1 @@
+"""The ``gelsencloud`` command line (Typer + Rich)."""

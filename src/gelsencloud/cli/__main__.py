@@ -1,0 +1,5 @@
+"""Allow ``python -m gelsencloud.cli``."""
+
+from gelsencloud.cli.main import app
+
+app()

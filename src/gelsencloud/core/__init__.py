@@ -1,0 +1,1 @@
+"""The platform core: settings, storage, identity, classification, audit, jobs and plugins."""

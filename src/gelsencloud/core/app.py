@@ -1,0 +1,100 @@
+"""The application factory: settings, database, plugins, middleware and routes in one place."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+
+from gelsencloud import __version__
+from gelsencloud.core import logs
+from gelsencloud.core.city import cached_profile
+from gelsencloud.core.db import Database
+from gelsencloud.core.http import RequestContextMiddleware, install_error_handlers
+from gelsencloud.core.jobs import scheduler_loop
+from gelsencloud.core.plugins import JobContext, PluginError, PluginRegistry, discover
+from gelsencloud.core.settings import Settings, ensure_usable, get_settings
+
+LOGGER = logging.getLogger(__name__)
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+def create_app(
+    settings: Settings | None = None,
+    db: Database | None = None,
+    registry: PluginRegistry | None = None,
+    *,
+    run_jobs: bool | None = None,
+) -> FastAPI:
+    """Build the web application; everything it serves comes from the plugin registry."""
+    settings = settings or get_settings()
+    ensure_usable(settings)
+    logs.configure(settings.log_format, settings.log_level)
+    db = db or Database(settings.database_url)
+    registry = registry or discover(settings)
+    run_jobs = settings.jobs_enabled if run_jobs is None else run_jobs
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        tasks = []
+        if run_jobs and registry.jobs():
+            ctx = JobContext(db=db, settings=settings)
+            tasks.append(asyncio.create_task(scheduler_loop(ctx, registry.jobs())))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            db.dispose()
+
+    app = FastAPI(
+        title="GELSENcloud",
+        version=__version__,
+        description="Urbane Datenplattform der Vernetzten Stadt Gelsenkirchen / urban data platform.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.registry = registry
+    app.state.city = cached_profile(settings.city_profile)
+    app.add_middleware(RequestContextMiddleware, trusted_proxies=settings.trusted_proxies)
+    install_error_handlers(app)
+
+    from gelsencloud.web.render import Renderer
+
+    app.state.renderer = Renderer(registry)
+    app.mount("/static/core", StaticFiles(directory=WEB_DIR / "static"), name="static-core")
+    app.state.endpoints = []
+    for plugin in registry.plugins:
+        if plugin.static is not None:
+            app.mount(
+                f"/static/{plugin.name}", StaticFiles(directory=plugin.static), name=f"static-{plugin.name}"
+            )
+        for factory, in_schema in ((plugin.api_router, True), (plugin.page_router, False)):
+            if factory is None:
+                continue
+            router = factory()
+            app.state.endpoints.extend(_endpoints(plugin.name, router))
+            app.include_router(router, include_in_schema=in_schema)
+    return app
+
+
+def _endpoints(plugin_name: str, router: APIRouter) -> list[APIRoute]:
+    """List a plugin router's endpoints; the contract asks for flat routers so none can hide."""
+    routes = []
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            raise PluginError(
+                f"plugin {plugin_name!r}: router contains {type(route).__name__}; register endpoints on one "
+                "flat APIRouter (no include_router), so security tests can enumerate them"
+            )
+        routes.append(route)
+    return routes

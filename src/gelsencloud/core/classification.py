@@ -1,0 +1,131 @@
+"""The one place where data classification and tenant isolation are enforced.
+
+Every ORM query made through a platform session gets a visibility criterion for every
+classified model, and every flush checks that the acting principal may write the records
+it touches. Routes, CLI commands and jobs therefore cannot forget the check: a session
+without a principal is anonymous and sees public records only.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, event, false, inspect, or_, true
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from gelsencloud.core.db import Base
+from gelsencloud.core.models import Classified
+from gelsencloud.core.principal import ANONYMOUS, WRITER_ROLES, Classification, Principal
+
+VALID_CLASSIFICATIONS = frozenset(c.value for c in Classification)
+
+
+class PermissionDenied(Exception):
+    """Raised when a principal tries to write data it may not write."""
+
+
+def principal_of(session: Session) -> Principal:
+    """Return the principal a session acts for (anonymous when unset)."""
+    return session.info.get("principal") or ANONYMOUS
+
+
+def classified_models() -> list[type[Classified]]:
+    """Return every mapped class that carries a classification."""
+    return [mapper.class_ for mapper in Base.registry.mappers if issubclass(mapper.class_, Classified)]
+
+
+def visibility_clause(model: type[Classified], principal: Principal):
+    """Build the SQL criterion of records of ``model`` that ``principal`` may read."""
+    if principal.is_system:
+        return true()
+    public = model.classification == Classification.PUBLIC.value
+    if principal.tenant_id is None:
+        return public
+    readable = [Classification.INTERNAL.value]
+    if principal.role in model.personal_roles:
+        readable.append(Classification.PERSONAL.value)
+    own = and_(model.tenant_id == principal.tenant_id, model.classification.in_(readable))
+    return or_(public, own)
+
+
+def writable_clause(model: type[Classified], principal: Principal):
+    """Build the SQL criterion of records of ``model`` that ``principal`` may change or delete."""
+    if principal.is_system:
+        return true()
+    if principal.tenant_id is None or principal.role not in WRITER_ROLES:
+        return false()
+    return and_(model.tenant_id == principal.tenant_id, visibility_clause(model, principal))
+
+
+def can_read(record: Classified, principal: Principal) -> bool:
+    """Tell in Python whether ``principal`` may read ``record`` (for objects not loaded by a query)."""
+    if principal.is_system or record.classification == Classification.PUBLIC.value:
+        return True
+    if principal.tenant_id is None or record.tenant_id != principal.tenant_id:
+        return False
+    if record.classification == Classification.PERSONAL.value:
+        return principal.role in type(record).personal_roles
+    return True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _restrict_reads(state: ORMExecuteState) -> None:
+    """Add the visibility criterion to every ORM SELECT, and the write criterion to UPDATE and DELETE."""
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.execution_options.get("skip_classification"):
+        # Only the classification test and migrations may use this; they run as the system.
+        if not principal_of(state.session).is_system:
+            raise PermissionDenied("skip_classification is reserved for the system principal")
+        return
+    principal = principal_of(state.session)
+    if principal.is_system:
+        return
+    # A public record of another tenant is readable but not writable: bulk writes need both.
+    clause = visibility_clause if state.is_select else writable_clause
+    options = [
+        with_loader_criteria(model, clause(model, principal), include_aliases=True)
+        for model in classified_models()
+    ]
+    state.statement = state.statement.options(*options)
+
+
+@event.listens_for(Session, "before_flush")
+def _check_writes(session: Session, _context, _instances) -> None:
+    """Refuse to flush records the principal may not create, change or delete."""
+    principal = principal_of(session)
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if not isinstance(obj, Classified):
+            continue
+        if obj in session.new and obj.tenant_id is None and principal.tenant_id is not None:
+            obj.tenant_id = principal.tenant_id
+        if obj.classification is None:
+            obj.classification = Classification.INTERNAL.value
+        if obj.classification not in VALID_CLASSIFICATIONS:
+            raise ValueError(
+                f"classification must be one of {sorted(VALID_CLASSIFICATIONS)}, got {obj.classification!r}"
+            )
+        if obj in session.dirty and not session.is_modified(obj):
+            continue
+        tenants = {obj.tenant_id}
+        history = _previous_tenant(obj)
+        if history is not None:
+            tenants.add(history)  # moving a record needs rights on both tenants
+        for tenant_id in tenants:
+            if not principal.can_write(tenant_id):
+                raise PermissionDenied(
+                    f"{principal.name} may not write {type(obj).__name__} records of tenant {tenant_id}"
+                )
+
+
+def _previous_tenant(obj: Classified) -> int | None:
+    hist = inspect(obj).attrs.tenant_id.history
+    return hist.deleted[0] if hist.deleted else None
+
+
+__all__ = [
+    "PermissionDenied",
+    "can_read",
+    "classified_models",
+    "principal_of",
+    "visibility_clause",
+    "writable_clause",
+]

@@ -1,0 +1,243 @@
+"""The plugin contract, exercised through the example application and hand-made plugins."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from gelsencloud.apps.example import plugin as example_plugin
+from gelsencloud.apps.example.models import Notice
+from gelsencloud.core.jobs import is_due, last_run, run_job
+from gelsencloud.core.plugins import (
+    DemoContext,
+    Job,
+    JobContext,
+    NavEntry,
+    Plugin,
+    PluginError,
+    PluginRegistry,
+    discover,
+)
+from gelsencloud.core.principal import SYSTEM
+from gelsencloud.core.settings import Settings
+from helpers import auth, require_mqtt
+
+
+def test_discovery_loads_core_first_and_honours_allow_and_deny_lists(settings):
+    assert discover(settings).names()[:2] == ["core", "example"]
+    denied = settings.model_copy(update={"disabled_plugins": "example"})
+    assert "example" not in discover(denied).names()
+    allowed = settings.model_copy(update={"plugins": "nothing-else"})
+    assert discover(allowed).names() == ["core"]
+
+
+def test_registry_refuses_malformed_and_clashing_plugins():
+    registry = PluginRegistry([example_plugin])
+    with pytest.raises(PluginError, match="registered twice"):
+        registry.add(example_plugin)
+    with pytest.raises(PluginError, match="identifier"):
+        registry.add(Plugin(name="bad-name", title_de="x", title_en="x"))
+    with pytest.raises(PluginError, match="clashes"):
+        registry.add(
+            Plugin(
+                name="other",
+                title_de="x",
+                title_en="x",
+                jobs=(Job("example.expire", lambda c: None, timedelta(1)),),
+            )
+        )
+    with pytest.raises(PluginError, match="migrations folder"):
+        registry.add(Plugin(name="nomig", title_de="x", title_en="x", migrations=Path("/nonexistent")))
+    with pytest.raises(PluginError, match="not a gelsencloud Plugin"):
+        registry.add(object())  # type: ignore[arg-type]
+
+
+def test_contributions_are_merged(registry):
+    assert any(e.path == "/hinweise" for e in registry.nav())
+    assert [j.name for j in registry.jobs()] == ["example.expire"]
+    assert registry.kpi_providers()[0].kpi_ids == ("example-public-notices",)
+    assert registry.ingestors()[0].mqtt_topics == ("gelsencloud/example/notices/+",)
+    assert registry.translations_en()["Hinweise"] == "Notices"
+    assert [name for name, _ in registry.demo_generators()] == ["example"]
+    assert example_plugin.migrations in registry.migration_folders()
+
+
+def test_routes_pages_and_navigation_are_served(client, world):
+    created = client.post(
+        "/api/v1/example/notices",
+        json={"title": "Sperrung Kurt-Schumacher-Straße"},
+        headers=auth(world.keys["net.operator"]),
+    )
+    assert created.status_code == 201
+    page = client.get("/hinweise")
+    assert page.status_code == 200 and "Sperrung Kurt-Schumacher-Straße" in page.text
+    assert 'href="/hinweise"' in client.get("/").text  # navigation entry of the plugin
+    english = client.get("/hinweise?lang=en")
+    assert "<h1>Notices</h1>" in english.text and 'lang="en"' in english.text
+    listed = client.get("/api/v1/plugins").json()
+    assert {p["name"] for p in listed} == {"core", "example"}
+    assert "/api/v1/example/notices" in client.get("/api/openapi.json").json()["paths"]
+
+
+def test_nested_routers_are_refused(settings, db):
+    from fastapi import APIRouter
+
+    from gelsencloud.core.app import create_app
+
+    def nested():
+        outer, inner = APIRouter(), APIRouter()
+        inner.get("/hidden")(lambda: {})
+        outer.include_router(inner)
+        return outer
+
+    registry = PluginRegistry([Plugin(name="sneaky", title_de="x", title_en="x", api_router=nested)])
+    with pytest.raises(PluginError, match="flat APIRouter"):
+        create_app(settings, db, registry, run_jobs=False)
+
+
+def test_scheduled_job_runs_and_records_its_outcome(db, settings, world, registry):
+    with db.transaction(SYSTEM) as session:
+        session.add(
+            Notice(
+                tenant_id=world.tenants["gelsen-net"],
+                title="alt",
+                valid_until=datetime.now(UTC) - timedelta(days=1),
+            )
+        )
+        session.add(
+            Notice(
+                tenant_id=world.tenants["gelsen-net"],
+                title="neu",
+                valid_until=datetime.now(UTC) + timedelta(days=1),
+            )
+        )
+    job = registry.jobs()[0]
+    ctx = JobContext(db=db, settings=settings)
+    assert is_due(db, job)
+    run = run_job(ctx, job)
+    assert run.status == "ok" and run.message == "1 notice(s) expired"
+    assert not is_due(db, job)
+    with db.transaction(SYSTEM) as session:
+        assert {n.title: n.archived for n in session.scalars(select(Notice))} == {"alt": True, "neu": False}
+
+    def broken(_ctx):
+        raise RuntimeError("source system down")
+
+    failing = Job("test.broken", broken, timedelta(minutes=5))
+    assert run_job(ctx, failing).status == "failed"
+    assert "source system down" in last_run(db, "test.broken").message
+
+
+def test_kpi_provider_computes_from_known_data(db, world, registry):
+    with db.transaction(SYSTEM) as session:
+        for i in range(3):
+            session.add(Notice(tenant_id=world.tenants["gelsen-net"], title=f"p{i}", classification="public"))
+        session.add(Notice(tenant_id=world.tenants["gelsen-net"], title="i", classification="internal"))
+        session.add(
+            Notice(tenant_id=world.tenants["gelsen-net"], title="a", classification="public", archived=True)
+        )
+    provider = registry.kpi_providers()[0]
+    with db.transaction(SYSTEM) as session:
+        (value,) = provider.compute(
+            session, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 12, 31, tzinfo=UTC)
+        )
+    assert (
+        value.kpi_id == "example-public-notices" and value.value == 3.0 and value.source == "example_notices"
+    )
+
+
+def test_demo_generator_creates_labelled_synthetic_data(db, settings, world, registry):
+    ((name, generate),) = registry.demo_generators()
+    generate(DemoContext(db=db, settings=settings, days=1, seed=1, progress=lambda *a: None))
+    with db.transaction() as session:  # anonymous sees only the public demo notice
+        titles = [n.title for n in session.scalars(select(Notice))]
+    assert titles and all(t.startswith("Demo:") for t in titles) and len(titles) == 1
+
+
+def test_plugin_cli_command_is_registered(db, world, settings, monkeypatch):
+    monkeypatch.setenv("GELSENCLOUD_DATABASE_URL", settings.database_url)
+    from gelsencloud.cli import context
+
+    for cached in (context.settings, context.database, context.registry):
+        cached.cache_clear()
+    from gelsencloud.core.settings import get_settings
+
+    get_settings.cache_clear()
+    with db.transaction(SYSTEM) as session:
+        session.add(
+            Notice(tenant_id=world.tenants["gelsen-net"], title="Öffentlich", classification="public")
+        )
+        session.add(Notice(tenant_id=world.tenants["gelsen-net"], title="Intern", classification="internal"))
+    from gelsencloud.cli.main import app
+
+    result = CliRunner().invoke(app, ["example", "list"])
+    assert result.exit_code == 0, result.output
+    assert "Öffentlich" in result.output and "Intern" not in result.output
+    for cached in (context.settings, context.database, context.registry, get_settings):
+        cached.cache_clear()
+
+
+@pytest.mark.mqtt
+def test_mqtt_ingestor_receives_through_a_real_broker(db, world, registry):
+    url = require_mqtt()
+    from gelsencloud.core.mqtt import MqttBus
+
+    ingestor = registry.ingestors()[0]
+    bus = MqttBus(url, client_id="gc-test-ingest")
+    topic = ingestor.mqtt_topics[0].replace("+", "gelsen-net")
+    bus.subscribe(ingestor.mqtt_topics[0], lambda t, p: ingestor.handle_mqtt(t, p, db))
+    bus.connect()
+    try:
+        publisher = MqttBus(url, client_id="gc-test-pub")
+        publisher.connect()
+        publisher.publish(topic, json.dumps({"title": "Über MQTT"}))
+        publisher.publish(topic, b"not json")  # ignored, must not break the loop
+        publisher.publish(topic, json.dumps({"title": "Zweite Meldung"}))
+        publisher.close()
+        deadline = time.monotonic() + 10
+        titles: list[str] = []
+        while time.monotonic() < deadline and len(titles) < 2:
+            with db.transaction(SYSTEM) as session:
+                titles = sorted(n.title for n in session.scalars(select(Notice)))
+            time.sleep(0.1)
+    finally:
+        bus.close()
+    assert titles == ["Zweite Meldung", "Über MQTT"]
+    with db.transaction(SYSTEM) as session:
+        assert {n.tenant_id for n in session.scalars(select(Notice))} == {world.tenants["gelsen-net"]}
+
+
+def test_a_new_plugin_is_one_object(settings, db):
+    """A minimal plugin with only a nav entry and a page plugs in without touching the core."""
+    from fastapi import APIRouter
+    from fastapi.testclient import TestClient
+
+    from gelsencloud.core.app import create_app
+
+    def pages():
+        router = APIRouter()
+        router.get("/ping-page")(lambda: {"pong": True})
+        return router
+
+    tiny = Plugin(
+        name="tiny",
+        title_de="Klein",
+        title_en="Tiny",
+        page_router=pages,
+        nav=(NavEntry("/ping-page", "Klein", "Tiny"),),
+    )
+    registry = discover(settings)
+    registry.add(tiny)
+    with TestClient(create_app(settings, db, registry, run_jobs=False)) as client:
+        assert client.get("/ping-page").json() == {"pong": True}
+        assert 'href="/ping-page"' in client.get("/").text
+
+
+def test_settings_object_is_typed():
+    assert Settings.model_fields["database_url"].default.startswith("sqlite:///")
