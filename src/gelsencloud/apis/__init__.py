@@ -1,0 +1,1 @@
+"""Standard APIs (SensorThings, Open311, CKAN/DCAT, OGC API Features)."""
