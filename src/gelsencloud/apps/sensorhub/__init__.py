@@ -1,0 +1,1 @@
+"""Sensor hub: device registry, LoRaWAN ingestion and payload decoders."""
