@@ -32,6 +32,18 @@ def _ensure_postgres_database() -> None:
                 conn.execute(text(f'CREATE DATABASE "{url.database}"'))
     finally:
         admin.dispose()
+    # PostGIS lives in its own schema, created once: tests drop and recreate "public" for every
+    # test, and re-creating the extension each time would cost a second per test.
+    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            available = conn.scalar(text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'"))
+            if available:
+                conn.execute(text("CREATE SCHEMA IF NOT EXISTS postgis"))
+                conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis SCHEMA postgis"))
+                conn.execute(text(f'ALTER DATABASE "{url.database}" SET search_path = public, postgis'))
+    finally:
+        engine.dispose()
 
 
 _postgres_state: dict[str, str | None] = {}

@@ -23,10 +23,10 @@ def test_publish_subscribe_and_retained_messages():
         received.append((t, payload))
         got.set()
 
-    publisher = MqttBus(url, client_id="gc-bus-pub")
+    publisher = MqttBus(url, client_id=f"gc-bus-pub-{uuid.uuid4().hex[:8]}")
     publisher.connect()
     publisher.publish(topic + "/latest", b"42.5", retain=True)
-    subscriber = MqttBus(url, client_id="gc-bus-sub")
+    subscriber = MqttBus(url, client_id=f"gc-bus-sub-{uuid.uuid4().hex[:8]}")
     subscriber.subscribe(topic + "/#", handler)
     subscriber.connect()
     try:

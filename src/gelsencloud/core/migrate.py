@@ -13,6 +13,15 @@ from gelsencloud.core.db import Database
 from gelsencloud.core.plugins import PluginRegistry
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# Tables that extensions create (PostGIS) are not ours to migrate.
+EXTENSION_TABLES = frozenset(
+    {"spatial_ref_sys", "geometry_columns", "geography_columns", "raster_columns", "raster_overviews"}
+)
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Leave extension-owned tables out of autogenerate comparisons."""
+    return not (type_ == "table" and reflected and compare_to is None and name in EXTENSION_TABLES)
 
 
 def alembic_config(db: Database, registry: PluginRegistry) -> Config:

@@ -39,6 +39,15 @@ class NavEntry:
 
 
 @dataclass(frozen=True)
+class HomePanel:
+    """A section of the start page: ``template`` rendered with ``context(session)`` merged in."""
+
+    template: str
+    context: Callable[[Session], dict[str, Any]] | None = None
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class Job:
     """A scheduled job: ``run(ctx)`` is called every ``every`` while the server runs."""
 
@@ -127,6 +136,7 @@ class Plugin:
     templates: Path | None = None
     static: Path | None = None
     nav: tuple[NavEntry, ...] = ()
+    home_panels: tuple[HomePanel, ...] = ()
     cli: Callable[[], typer.Typer] | None = None
     jobs: tuple[Job, ...] = ()
     kpi_providers: tuple[KpiProvider, ...] = ()
@@ -180,6 +190,10 @@ class PluginRegistry:
     def nav(self) -> list[NavEntry]:
         """Return all navigation entries, ordered."""
         return sorted((e for p in self.plugins for e in p.nav), key=lambda e: (e.order, e.path))
+
+    def home_panels(self) -> list[HomePanel]:
+        """Return all start-page panels, ordered."""
+        return sorted((h for p in self.plugins for h in p.home_panels), key=lambda h: h.order)
 
     def jobs(self) -> list[Job]:
         """Return all scheduled jobs."""

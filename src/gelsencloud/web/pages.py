@@ -55,7 +55,11 @@ def build_page_router() -> APIRouter:
         )
         registry = request.app.state.registry
         apps = [p for p in registry.plugins if p.name != "core"]
-        return _render(request, "index.html", {"districts": areas, "apps": apps})
+        panels = [
+            (panel.template, panel.context(session) if panel.context else {})
+            for panel in registry.home_panels()
+        ]
+        return _render(request, "index.html", {"districts": areas, "apps": apps, "panels": panels})
 
     @router.get("/stadtteile")
     def districts(request: Request, session: DbSession):
