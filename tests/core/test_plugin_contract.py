@@ -264,3 +264,35 @@ def test_home_panels_render_on_the_start_page(settings, db, tmp_path):
     with TestClient(create_app(settings, db, registry, run_jobs=False)) as client:
         page = client.get("/").text
     assert "<h2>Luft heute</h2>" in page and "gut (EAQI 1)" in page
+
+
+def test_plugin_exception_handlers_shape_their_errors(settings, db):
+    from fastapi import APIRouter
+    from fastapi.responses import PlainTextResponse
+    from fastapi.testclient import TestClient
+
+    from gelsencloud.core.app import create_app
+
+    class StandardError(Exception):
+        pass
+
+    def routes():
+        router = APIRouter()
+
+        @router.get("/std/fail")
+        def fail():
+            raise StandardError("bad filter")
+
+        return router
+
+    def handler(request, exc):
+        return PlainTextResponse(f"<error>{exc}</error>", status_code=400)
+
+    std = Plugin(
+        name="std", title_de="S", title_en="S", api_router=routes, exception_handlers={StandardError: handler}
+    )
+    registry = discover(settings)
+    registry.add(std)
+    with TestClient(create_app(settings, db, registry, run_jobs=False)) as client:
+        response = client.get("/std/fail")
+    assert response.status_code == 400 and response.text == "<error>bad filter</error>"

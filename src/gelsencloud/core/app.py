@@ -74,6 +74,8 @@ def create_app(
     app.mount("/static/core", StaticFiles(directory=WEB_DIR / "static"), name="static-core")
     app.state.endpoints = []
     for plugin in registry.plugins:
+        for exc_class, handler in plugin.exception_handlers.items():
+            app.add_exception_handler(exc_class, handler)
         if plugin.static is not None:
             app.mount(
                 f"/static/{plugin.name}", StaticFiles(directory=plugin.static), name=f"static-{plugin.name}"

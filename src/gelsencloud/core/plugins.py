@@ -132,6 +132,8 @@ class Plugin:
     models_module: str | None = None  # imported so its tables join the shared metadata
     migrations: Path | None = None  # Alembic version folder; its branch label is ``name``
     api_router: Callable[[], APIRouter] | None = None
+    # Standard APIs answer errors in their standard's format: map their exception classes here.
+    exception_handlers: dict[type[Exception], Callable[..., Any]] = field(default_factory=dict)
     page_router: Callable[[], APIRouter] | None = None
     templates: Path | None = None
     static: Path | None = None
