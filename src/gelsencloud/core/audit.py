@@ -30,38 +30,45 @@ def _identity(obj: object) -> str | None:
     return ",".join(str(part) for part in ident)
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, _PLAIN):
+        return value
     if isinstance(value, datetime):
         return value.isoformat()
-    try:
-        json.dumps(value)
-        return value
-    except TypeError:
-        return str(value)
+    if isinstance(value, dict | list):
+        try:
+            json.dumps(value)
+            return value
+        except TypeError:
+            return str(value)
+    return str(value)
 
 
 def _changes(obj: object, action: str) -> dict[str, Any]:
     """Describe what changed; personal records only name the fields, never their values."""
-    excluded = getattr(type(obj), "__audit_exclude__", set())
-    ignored = getattr(type(obj), "__audit_ignore__", set())
+    if action == "delete":
+        return {}
+    cls = type(obj)
+    excluded = getattr(cls, "__audit_exclude__", ())
+    ignored = getattr(cls, "__audit_ignore__", ())
     hide_values = isinstance(obj, Classified) and obj.classification == "personal"
     state = inspect(obj)
+    values = state.dict
     changes: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
         key = attr.key
         if key in ignored:
             continue
+        if action == "update" and not state.attrs[key].history.has_changes():
+            continue
         if key in excluded:
-            if action == "update" and state.attrs[key].history.has_changes():
+            if action == "update":
                 changes[key] = "(changed)"
             continue
-        hist = state.attrs[key].history
-        if action == "update" and not hist.has_changes():
-            continue
-        if action == "delete":
-            continue
-        value = state.attrs[key].value
-        changes[key] = "(personal)" if hide_values else _jsonable(value)
+        changes[key] = "(personal)" if hide_values else _jsonable(values.get(key))
     return changes
 
 

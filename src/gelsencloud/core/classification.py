@@ -92,23 +92,24 @@ def _restrict_reads(state: ORMExecuteState) -> None:
 def _check_writes(session: Session, _context, _instances) -> None:
     """Refuse to flush records the principal may not create, change or delete."""
     principal = principal_of(session)
-    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+    # Take each set once: session.new/dirty build a fresh collection on every access.
+    new, dirty, deleted = list(session.new), list(session.dirty), list(session.deleted)
+    for obj in new:
+        if isinstance(obj, Classified) and obj.tenant_id is None and principal.tenant_id is not None:
+            obj.tenant_id = principal.tenant_id
+    for obj in new + dirty + deleted:
         if not isinstance(obj, Classified):
             continue
-        if obj in session.new and obj.tenant_id is None and principal.tenant_id is not None:
-            obj.tenant_id = principal.tenant_id
         if obj.classification is None:
             obj.classification = Classification.INTERNAL.value
         if obj.classification not in VALID_CLASSIFICATIONS:
             raise ValueError(
                 f"classification must be one of {sorted(VALID_CLASSIFICATIONS)}, got {obj.classification!r}"
             )
-        if obj in session.dirty and not session.is_modified(obj):
-            continue
         tenants = {obj.tenant_id}
-        history = _previous_tenant(obj)
-        if history is not None:
-            tenants.add(history)  # moving a record needs rights on both tenants
+        previous = _previous_tenant(obj)
+        if previous is not None:
+            tenants.add(previous)  # moving a record needs rights on both tenants
         for tenant_id in tenants:
             if not principal.can_write(tenant_id):
                 raise PermissionDenied(
