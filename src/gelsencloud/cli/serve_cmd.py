@@ -30,4 +30,5 @@ def serve(
         reload=reload,
         proxy_headers=False,  # our middleware applies X-Forwarded-* from GELSENCLOUD_TRUSTED_PROXIES
         log_config=None,
+        access_log=False,  # the request-context middleware logs each request with its ID
     )

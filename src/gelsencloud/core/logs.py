@@ -41,5 +41,6 @@ def configure(log_format: str, level: str) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(level.upper())
-    # Alembic announces every plugin it sets up at INFO; that drowns the server's own log.
+    # Alembic announces its plugins and context at INFO on every /readyz; that drowns the log.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
