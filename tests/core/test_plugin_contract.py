@@ -296,3 +296,31 @@ def test_plugin_exception_handlers_shape_their_errors(settings, db):
     with TestClient(create_app(settings, db, registry, run_jobs=False)) as client:
         response = client.get("/std/fail")
     assert response.status_code == 400 and response.text == "<error>bad filter</error>"
+
+
+@pytest.mark.mqtt
+def test_server_subscribes_plugin_ingestors_on_start(settings, db, world, registry):
+    url = require_mqtt()
+    from fastapi.testclient import TestClient
+
+    from gelsencloud.core.app import create_app
+    from gelsencloud.core.mqtt import MqttBus
+
+    app = create_app(settings.model_copy(update={"mqtt_url": url}), db, registry, run_jobs=False)
+    with TestClient(app):
+        assert app.state.mqtt.wait_connected(10)
+        publisher = MqttBus(url, client_id=f"gc-test-pub-{uuid.uuid4().hex[:8]}")
+        publisher.connect()
+        publisher.publish(
+            "gelsencloud/example/notices/gelsen-net", json.dumps({"title": "Vom Server empfangen"})
+        )
+        publisher.close()
+        deadline = time.monotonic() + 10
+        found = False
+        while time.monotonic() < deadline and not found:
+            with db.transaction(SYSTEM) as session:
+                found = (
+                    session.scalar(select(Notice).where(Notice.title == "Vom Server empfangen")) is not None
+                )
+            time.sleep(0.1)
+    assert found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -17,6 +18,7 @@ from gelsencloud.core.city import cached_profile
 from gelsencloud.core.db import Database
 from gelsencloud.core.http import RequestContextMiddleware, install_error_handlers
 from gelsencloud.core.jobs import scheduler_loop
+from gelsencloud.core.mqtt import MqttBus
 from gelsencloud.core.plugins import JobContext, PluginError, PluginRegistry, discover
 from gelsencloud.core.settings import Settings, ensure_usable, get_settings
 
@@ -45,11 +47,15 @@ def create_app(
         if run_jobs and registry.jobs():
             ctx = JobContext(db=db, settings=settings)
             tasks.append(asyncio.create_task(scheduler_loop(ctx, registry.jobs())))
+        bus = start_ingestors(settings, db, registry)
+        app.state.mqtt = bus
         try:
             yield
         finally:
             for task in tasks:
                 task.cancel()
+            if bus is not None:
+                bus.close()
             db.dispose()
 
     app = FastAPI(
@@ -87,6 +93,20 @@ def create_app(
             app.state.endpoints.extend(_endpoints(plugin.name, router))
             app.include_router(router, include_in_schema=in_schema)
     return app
+
+
+def start_ingestors(settings: Settings, db: Database, registry: PluginRegistry) -> MqttBus | None:
+    """Subscribe every plugin's MQTT ingestor on the configured broker (reconnecting in the background)."""
+    ingestors = [i for i in registry.ingestors() if i.mqtt_topics and i.handle_mqtt]
+    if not settings.mqtt_url or not ingestors:
+        return None
+    bus = MqttBus(settings.mqtt_url, client_id=f"gelsencloud-{os.getpid()}")
+    for ingestor in ingestors:
+        for topic in ingestor.mqtt_topics:
+            bus.subscribe(topic, lambda t, p, handle=ingestor.handle_mqtt: handle(t, p, db))
+    bus.start()
+    LOGGER.info("MQTT ingestors subscribed: %s", ", ".join(i.name for i in ingestors))
+    return bus
 
 
 def _endpoints(plugin_name: str, router: APIRouter) -> list[APIRoute]:

@@ -77,6 +77,16 @@ class MqttBus:
             self.client.loop_stop()
             raise MqttError(f"MQTT broker {self.host}:{self.port} did not accept the connection")
 
+    def start(self) -> None:
+        """Connect in the background and keep reconnecting (for long-running servers)."""
+        self.client.reconnect_delay_set(min_delay=1, max_delay=60)
+        self.client.connect_async(self.host, self.port, keepalive=30)
+        self.client.loop_start()
+
+    def wait_connected(self, timeout: float) -> bool:
+        """Wait until the broker has accepted the connection."""
+        return self._connected.wait(timeout)
+
     def subscribe(self, topic: str, handler: MessageHandler) -> None:
         """Call ``handler(topic, payload)`` for messages matching ``topic`` (wildcards allowed)."""
         self._handlers[topic] = handler
