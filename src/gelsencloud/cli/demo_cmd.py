@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import typer
@@ -54,4 +55,6 @@ def demo(
         f"Log-in: [bold]{user}[/bold] / [bold]{password}[/bold]  (synthetic demo data, not for production)"
     )
     if serve_after:
+        # The demo's live sensors post their uplinks to this very server's webhooks.
+        os.environ.setdefault("GELSENCLOUD_DEMO_LIVE_URL", f"http://{host}:{port}")
         serve(host=host, port=port, workers=1, reload=False)
