@@ -67,6 +67,22 @@ def postgres_url() -> str:
     return POSTGRES_URL
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Hash test passwords with cheap argon2id parameters (production keeps the library defaults).
+
+    Seeding a test's users would otherwise spend about 0.3 s per password.
+    """
+    from argon2 import PasswordHasher
+
+    from gelsencloud.core import security
+
+    default = security._hasher
+    security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    security._hasher = default
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def backend(request) -> str:
     """Run a test once per database backend."""

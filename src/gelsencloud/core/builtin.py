@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gelsencloud.core.plugins import NavEntry, Plugin
+from gelsencloud.core.plugins import MapLayer, NavEntry, Plugin
+from gelsencloud.core.principal import ADMIN_ROLES
 
 
 def _api_router() -> APIRouter:
@@ -35,7 +36,62 @@ plugin = Plugin(
     nav=(
         NavEntry("/", "Start", "Home", order=0),
         NavEntry("/stadtteile", "Stadtteile", "Districts", order=10),
+        NavEntry("/karte", "Karte", "Map", order=11),
         NavEntry("/arbeitsbereich", "Arbeitsbereich", "Workspace", order=900, staff_only=True),
+        NavEntry(
+            "/arbeitsbereich/benutzer",
+            "Benutzer",
+            "Users",
+            order=910,
+            staff_only=True,
+            roles=tuple(ADMIN_ROLES),
+            description_de="Konten anlegen und Rollen vergeben.",
+            description_en="Create accounts and assign roles.",
+        ),
+        NavEntry(
+            "/arbeitsbereich/schluessel",
+            "API-Schlüssel",
+            "API keys",
+            order=920,
+            staff_only=True,
+            roles=tuple(ADMIN_ROLES),
+            description_de="Schlüssel für Sensoren, Apps und Schnittstellen ausgeben und widerrufen.",
+            description_en="Issue and revoke keys for sensors, apps and interfaces.",
+        ),
+        NavEntry(
+            "/arbeitsbereich/protokoll",
+            "Protokoll",
+            "Audit log",
+            order=930,
+            staff_only=True,
+            roles=tuple(ADMIN_ROLES),
+            description_de="Wer hat wann was geändert?",
+            description_en="Who changed what, and when?",
+        ),
+    ),
+    map_layers=(
+        MapLayer(
+            "stadtbezirke",
+            "/api/v1/city/areas?level=stadtbezirk",
+            "Stadtbezirke",
+            "Districts",
+            order=10,
+            color="#00549f",
+            fill_opacity=0.12,
+            weight=3.0,
+            text_alternative="/stadtteile",
+        ),
+        MapLayer(
+            "stadtteile",
+            "/api/v1/city/areas?level=stadtteil",
+            "Stadtteile",
+            "Quarters",
+            order=20,
+            color="#6b3fa0",
+            fill_opacity=0.0,
+            weight=1.0,
+            text_alternative="/stadtteile",
+        ),
     ),
     cli=_cli,
     translations_en={

@@ -16,6 +16,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from gelsencloud.core.principal import Role
+
 if TYPE_CHECKING:
     import typer
     from fastapi import APIRouter
@@ -29,13 +31,33 @@ ENTRY_POINT_GROUP = "gelsencloud.plugins"
 
 @dataclass(frozen=True)
 class NavEntry:
-    """A navigation link shown in the site header; German label first, English second."""
+    """A navigation link: public ones in the site header, ``staff_only`` ones in the workspace."""
 
     path: str
     label_de: str
     label_en: str
     order: int = 100
     staff_only: bool = False
+    roles: tuple[Role, ...] = ()  # who may use it; empty = everyone it is shown to
+    description_de: str = ""  # one line on the workspace dashboard card
+    description_en: str = ""
+
+
+@dataclass(frozen=True)
+class MapLayer:
+    """A GeoJSON layer of the city map (/karte); labels German first, English second."""
+
+    id: str  # unique: letters, digits, dashes (used in HTML ids)
+    url: str  # same-origin GeoJSON FeatureCollection
+    label_de: str
+    label_en: str
+    order: int = 100
+    visible: bool = True  # drawn when the page opens; visitors can switch it
+    color: str = "#00549f"
+    fill_opacity: float = 0.15
+    weight: float = 2.0
+    # Where the same data is readable without the map: every layer needs an accessible alternative.
+    text_alternative: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +160,7 @@ class Plugin:
     templates: Path | None = None
     static: Path | None = None
     nav: tuple[NavEntry, ...] = ()
+    map_layers: tuple[MapLayer, ...] = ()
     home_panels: tuple[HomePanel, ...] = ()
     cli: Callable[[], typer.Typer] | None = None
     jobs: tuple[Job, ...] = ()
@@ -168,6 +191,12 @@ class PluginRegistry:
             raise PluginError(f"plugin name {plugin.name!r} must be a Python identifier")
         if plugin.name in self.names():
             raise PluginError(f"plugin {plugin.name!r} registered twice")
+        layer_ids = {layer.id for layer in self.map_layers()}
+        for layer in plugin.map_layers:
+            if layer.id in layer_ids:
+                raise PluginError(
+                    f"map layer {layer.id!r} of plugin {plugin.name!r} clashes with another plugin"
+                )
         job_names = {job.name for job in self.jobs()}
         for job in plugin.jobs:
             if job.name in job_names:
@@ -192,6 +221,10 @@ class PluginRegistry:
     def nav(self) -> list[NavEntry]:
         """Return all navigation entries, ordered."""
         return sorted((e for p in self.plugins for e in p.nav), key=lambda e: (e.order, e.path))
+
+    def map_layers(self) -> list[MapLayer]:
+        """Return all map layers, ordered."""
+        return sorted((m for p in self.plugins for m in p.map_layers), key=lambda m: (m.order, m.id))
 
     def home_panels(self) -> list[HomePanel]:
         """Return all start-page panels, ordered."""

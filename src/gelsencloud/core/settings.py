@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     session_hours: int = Field(12, ge=1, description="Lifetime of web sessions and API bearer tokens.")
     log_format: Literal["json", "text"] = Field("text", description="Structured JSON logs or plain text.")
     log_level: str = Field("INFO", description="Python logging level.")
+    map_tile_url: str | None = Field(
+        None,
+        description="Background tile URL template ({z}/{x}/{y}); unset = plain background, works offline.",
+    )
+    map_tile_attribution: str = Field("", description="Attribution text the tile provider requires.")
+    map_tile_max_zoom: int = Field(19, ge=1, le=22, description="Highest zoom level the tile server offers.")
     var_dir: Path = Field(Path("./var"), description="Where the embedded database and files live.")
 
     @field_validator("database_url")
@@ -97,6 +103,8 @@ class Settings(BaseSettings):
             )
         if self.base_url and not self.base_url.startswith(("http://", "https://")):
             found.append("GELSENCLOUD_BASE_URL must start with http:// or https://.")
+        if self.map_tile_url and not self.map_tile_url.startswith(("https://", "http://", "/")):
+            found.append("GELSENCLOUD_MAP_TILE_URL must be an http(s) URL or a site path.")
         if self.mqtt_url and not self.mqtt_url.startswith(("mqtt://", "mqtts://")):
             found.append("GELSENCLOUD_MQTT_URL must start with mqtt:// or mqtts://.")
         return found
