@@ -1,12 +1,102 @@
-"""Sensor hub: device registry, LoRaWAN ingestion and payload decoders."""
+"""Sensor hub: device registry, LoRaWAN ingestion (ChirpStack v4, The Things Stack v3), payload decoders.
+
+Uplinks arrive by webhook (/ingest/chirpstack, /ingest/ttn, authenticated with a tenant's API key)
+or from the shared MQTT broker; each is stored raw first, then decoded into SensorThings
+Observations of the device's Datastreams, which are created on first sight of a quantity.
+"""
 
 from __future__ import annotations
 
-from gelsencloud.core.plugins import Plugin
+from datetime import timedelta
+from pathlib import Path
+
+from gelsencloud.apps.cockpit.live import AirQualityKpis
+from gelsencloud.apps.sensorhub.air import load_air_series
+from gelsencloud.apps.sensorhub.kpi import InfrastructureKpis
+from gelsencloud.core.plugins import Ingestor, Job, NavEntry, Plugin
+
+HERE = Path(__file__).resolve().parent
+
+
+def _api_router():
+    from gelsencloud.apps.sensorhub.routes import build_router
+
+    return build_router()
+
+
+def _page_router():
+    from gelsencloud.apps.sensorhub.pages import build_router
+
+    return build_router()
+
+
+def _cli():
+    from gelsencloud.apps.sensorhub.cli import app
+
+    return app
+
+
+def _mqtt(topic: str, payload: bytes, db) -> None:
+    from gelsencloud.apps.sensorhub.ingest import handle_mqtt
+
+    handle_mqtt(topic, payload, db)
+
+
+def _demo(ctx) -> None:
+    from gelsencloud.apps.sensorhub.demo import generate
+
+    generate(ctx)
+
+
+def _live(ctx) -> str:
+    from gelsencloud.apps.sensorhub.demo import send_live_uplinks
+
+    return send_live_uplinks(ctx)
+
 
 plugin = Plugin(
     name="sensorhub",
     title_de="Sensor-Hub (LoRaWAN)",
     title_en="Sensor hub (LoRaWAN)",
     description="Geräteverwaltung und LoRaWAN-Anbindung (ChirpStack, The Things Stack).",
+    models_module="gelsencloud.apps.sensorhub.models",
+    migrations=HERE / "migrations",
+    api_router=_api_router,
+    page_router=_page_router,
+    templates=HERE / "templates",
+    nav=(NavEntry("/arbeitsbereich/geraete", "Geräte", "Devices", order=910, staff_only=True),),
+    cli=_cli,
+    jobs=(
+        Job(
+            "sensorhub.demo-live",
+            _live,
+            timedelta(minutes=1),
+            "Demo city only: send synthetic LoRaWAN uplinks through the webhooks.",
+        ),
+    ),
+    kpi_providers=(InfrastructureKpis(), AirQualityKpis(loader=load_air_series)),
+    ingestors=(
+        Ingestor(
+            "sensorhub.mqtt",
+            "ChirpStack v4 and The Things Stack v3 events from the shared MQTT broker.",
+            mqtt_topics=("application/+/device/+/event/+", "v3/+/devices/+/up"),
+            handle_mqtt=_mqtt,
+        ),
+    ),
+    demo=_demo,
+    demo_order=200,  # after the SensorThings schema exists, before applications that read sensor data
+    translations_en={
+        "Geräte": "Devices",
+        "Kategorie": "Category",
+        "alle": "all",
+        "Filtern": "Filter",
+        "Zustand": "State",
+        "Zuletzt gesehen": "Last seen",
+        "Batterie": "Battery",
+        "in Ordnung": "ok",
+        "ausgefallen": "silent",
+        "noch nie gesehen": "never seen",
+        "inaktiv": "inactive",
+        "Nicht dekodierte Nachrichten": "Messages not decoded",
+    },
 )

@@ -1,0 +1,168 @@
+"""HTTP endpoints: network-server webhooks and the device registry's JSON API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import inspect
+
+from gelsencloud.apps.sensorhub import ingest, service
+from gelsencloud.apps.sensorhub.lorawan.uplinks import UplinkFormatError, load_chirpstack_body
+from gelsencloud.apps.sensorhub.models import Device, Uplink
+from gelsencloud.core.auth import DbSession, LoggedIn
+from gelsencloud.core.identity import InvalidInput
+
+Classification = Literal["public", "internal", "personal"]
+
+
+class DeviceIn(BaseModel):
+    """A device to register."""
+
+    name: str = Field(min_length=1, max_length=200)
+    category: str = Field(examples=["air_quality"])
+    dev_eui: str | None = Field(None, examples=["70b3d57ed0051234"])
+    decoder: str | None = Field(None, examples=["gelsencloud-airq"])
+    longitude: float | None = Field(None, ge=-180, le=180)
+    latitude: float | None = Field(None, ge=-90, le=90)
+    site: str | None = None
+    description: str = ""
+    data_classification: Classification = "public"
+    classification: Classification = "internal"
+    expected_interval_s: int = Field(900, ge=10)
+
+
+class DeviceOut(BaseModel):
+    """A registered device with its link state."""
+
+    id: int
+    tenant_id: int
+    name: str
+    category: str
+    dev_eui: str | None
+    decoder: str | None
+    longitude: float | None
+    latitude: float | None
+    site: str | None
+    data_classification: str
+    classification: str
+    thing_id: int | None
+    datastreams: dict[str, int] | None
+    active: bool
+    last_seen_at: datetime | None
+    last_rssi: float | None
+    last_snr: float | None
+    battery: float | None
+    state: str
+
+
+class UplinkOut(BaseModel):
+    """A stored network-server message."""
+
+    id: int
+    received_at: datetime
+    network_server: str
+    dev_eui: str
+    f_cnt: int | None
+    f_port: int | None
+    payload_hex: str
+    status: str
+    error: str | None
+    observations: int
+
+
+def _device_out(device: Device) -> DeviceOut:
+    columns = {attr.key: getattr(device, attr.key) for attr in inspect(Device).column_attrs}
+    return DeviceOut.model_validate({**columns, "state": service.device_state(device)})
+
+
+def _ingest_response(result: service.IngestResult) -> JSONResponse:
+    # 200 for data taken in; 202 for messages kept but not turned into observations (the network
+    # server must not retry them: they are stored and can be reprocessed).
+    code = 200 if result.status in ("processed", "duplicate") else 202
+    return JSONResponse(
+        {
+            "status": result.status,
+            "uplink_id": result.uplink_id,
+            "observations": result.observations,
+            "message": result.message,
+        },
+        status_code=code,
+    )
+
+
+def _bad_message(exc: Exception) -> JSONResponse:
+    return JSONResponse({"status": "rejected", "message": str(exc)}, status_code=400)
+
+
+def build_router() -> APIRouter:
+    """Webhooks under /ingest and the registry under /api/v1/sensorhub (one flat router)."""
+    router = APIRouter()
+
+    @router.post("/ingest/chirpstack", tags=["ingest"])
+    async def chirpstack_webhook(
+        request: Request, session: DbSession, principal: LoggedIn, event: str = "up"
+    ):
+        """Take a ChirpStack v4 HTTP-integration event (JSON encoding); authenticate with an API key."""
+        try:
+            body = load_chirpstack_body(await request.body(), request.headers.get("content-type"))
+            result = ingest.handle_chirpstack(session, event, body)
+        except UplinkFormatError as exc:
+            return _bad_message(exc)
+        return _ingest_response(result)
+
+    @router.post("/ingest/ttn", tags=["ingest"])
+    async def tts_webhook(request: Request, session: DbSession, principal: LoggedIn):
+        """Take a The Things Stack v3 webhook message; authenticate with an API key."""
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise UplinkFormatError("body must be a JSON object")
+            result = ingest.handle_tts(session, body)
+        except (UplinkFormatError, ValueError) as exc:
+            return _bad_message(exc)
+        return _ingest_response(result)
+
+    @router.get("/api/v1/sensorhub/devices", tags=["sensorhub"], response_model=list[DeviceOut])
+    def devices(session: DbSession, category: str | None = None):
+        """List the devices visible to the caller."""
+        return [_device_out(d) for d in service.list_devices(session, category=category)]
+
+    @router.post("/api/v1/sensorhub/devices", tags=["sensorhub"], response_model=DeviceOut, status_code=201)
+    def register(body: DeviceIn, session: DbSession, principal: LoggedIn):
+        """Register a device for the caller's tenant (creates its SensorThings Thing)."""
+        return _device_out(service.register_device(session, **body.model_dump()))
+
+    @router.get("/api/v1/sensorhub/devices/{device_id}", tags=["sensorhub"], response_model=DeviceOut)
+    def device(device_id: int, session: DbSession):
+        """Return one device."""
+        return _device_out(service.get_device(session, device_id))
+
+    @router.delete("/api/v1/sensorhub/devices/{device_id}", tags=["sensorhub"], status_code=204)
+    def deactivate(device_id: int, session: DbSession, principal: LoggedIn) -> None:
+        """Deactivate a device: its uplinks are still stored but no longer become observations."""
+        service.get_device(session, device_id).active = False
+
+    @router.get("/api/v1/sensorhub/uplinks", tags=["sensorhub"], response_model=list[UplinkOut])
+    def uplinks(session: DbSession, principal: LoggedIn, status: str | None = None, limit: int = 100):
+        """List stored network-server messages of the caller's tenant, newest first."""
+        return [
+            UplinkOut.model_validate(u, from_attributes=True)
+            for u in service.list_uplinks(session, status=status, limit=limit)
+        ]
+
+    @router.post("/api/v1/sensorhub/uplinks/reprocess", tags=["sensorhub"])
+    def reprocess(session: DbSession, principal: LoggedIn) -> dict:
+        """Decode failed or unassigned uplinks again (after a decoder fix or device registration)."""
+        if principal.tenant_id is None and not principal.is_system:
+            raise InvalidInput("reprocessing needs a tenant")
+        done, failing = service.reprocess_failed(session)
+        return {"processed": done, "still_failing": failing}
+
+    return router
+
+
+__all__ = ["Uplink", "build_router"]

@@ -1,0 +1,392 @@
+"""Sensor hub service: register devices, provision their SensorThings entities, ingest uplinks.
+
+The HTTP webhooks, the MQTT ingestor, the CLI, the demo and the staff pages all call these.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gelsencloud.apis.sensorthings.schema import ENTITY_TYPES
+from gelsencloud.apis.sensorthings.service import add_observations
+from gelsencloud.apis.sensorthings.service.write import CLASSIFICATION_KEY, Writer
+from gelsencloud.apps.sensorhub import decoders
+from gelsencloud.apps.sensorhub.lorawan.uplinks import Uplink as UplinkMessage
+from gelsencloud.apps.sensorhub.models import CATEGORIES, Device, InventoryCount, Uplink
+from gelsencloud.apps.sensorhub.quantities import quantity, unit_of_measurement
+from gelsencloud.core.classification import principal_of
+from gelsencloud.core.identity import InvalidInput, NotFound
+from gelsencloud.core.models import utcnow
+from gelsencloud.core.principal import Classification
+
+DEV_EUI_RE = re.compile(r"^[0-9a-f]{16}$")
+CLASSES = {c.value for c in Classification}
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What happened to one network-server message (returned to the webhook caller)."""
+
+    status: str  # processed | duplicate | unknown_device | failed | ignored
+    uplink_id: int | None = None
+    observations: int = 0
+    message: str = ""
+
+
+# --- registry ------------------------------------------------------------------------------------
+
+
+def normalise_dev_eui(value: str) -> str:
+    """Return a DevEUI as 16 lower-case hex digits, or explain what is wrong."""
+    cleaned = value.strip().lower().replace(":", "").replace("-", "")
+    if not DEV_EUI_RE.match(cleaned):
+        raise InvalidInput(f"DevEUI must be 16 hex digits, got {value!r}")
+    return cleaned
+
+
+def register_device(
+    session: Session,
+    *,
+    name: str,
+    category: str,
+    dev_eui: str | None = None,
+    decoder: str | None = None,
+    longitude: float | None = None,
+    latitude: float | None = None,
+    site: str | None = None,
+    description: str = "",
+    data_classification: str = "public",
+    classification: str = "internal",
+    expected_interval_s: int = 900,
+) -> Device:
+    """Register a device for the acting principal's tenant and create its SensorThings Thing."""
+    if category not in CATEGORIES:
+        raise InvalidInput(f"unknown category {category!r}; choose one of {', '.join(CATEGORIES)}")
+    if decoder is not None and decoder not in decoders.names():
+        raise InvalidInput(f"unknown decoder {decoder!r}; available: {', '.join(decoders.names())}")
+    if dev_eui is not None and decoder is None:
+        raise InvalidInput("a LoRaWAN device (with DevEUI) needs a decoder")
+    for label, value in (("classification", classification), ("data_classification", data_classification)):
+        if value not in CLASSES:
+            raise InvalidInput(f"{label} must be public, internal or personal")
+    if (longitude is None) != (latitude is None):
+        raise InvalidInput("give both longitude and latitude, or neither")
+    if dev_eui is not None and longitude is None:
+        # Every Observation needs a FeatureOfInterest, which SensorThings derives from the position.
+        raise InvalidInput("a LoRaWAN device needs its position (longitude and latitude)")
+    if not name.strip():
+        raise InvalidInput("device name must not be empty")
+    device = Device(
+        name=name.strip(),
+        category=category,
+        dev_eui=normalise_dev_eui(dev_eui) if dev_eui else None,
+        decoder=decoder,
+        longitude=longitude,
+        latitude=latitude,
+        site=site,
+        description=description,
+        data_classification=data_classification,
+        classification=classification,
+        expected_interval_s=expected_interval_s,
+        datastreams={},
+    )
+    session.add(device)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise InvalidInput(f"DevEUI {device.dev_eui} is registered already") from None
+    device.thing_id = _create_thing(session, device)
+    return device
+
+
+def _create_thing(session: Session, device: Device) -> int:
+    label_de = CATEGORIES[device.category][0]
+    body: dict[str, Any] = {
+        "name": device.name,
+        "description": f"{label_de}" + (f" – {device.site}" if device.site else ""),
+        "properties": {"category": device.category, "devEui": device.dev_eui, "decoder": device.decoder},
+        CLASSIFICATION_KEY: device.data_classification,
+    }
+    if device.longitude is not None:
+        body["Locations"] = [
+            {
+                "name": device.site or device.name,
+                "description": f"Standort {device.name}",
+                "encodingType": "application/geo+json",
+                "location": {"type": "Point", "coordinates": [device.longitude, device.latitude]},
+            }
+        ]
+    # The device's tenant owns its data, also when the platform itself ingests (MQTT, demo).
+    thing = Writer(session).create(ENTITY_TYPES["Thing"], body, {"tenant_id": device.tenant_id})
+    return thing.id
+
+
+def get_device(session: Session, device_id: int) -> Device:
+    """Return a readable device."""
+    device = session.scalar(select(Device).where(Device.id == device_id))
+    if device is None:
+        raise NotFound(f"device {device_id} not found")
+    return device
+
+
+def find_device(session: Session, dev_eui: str) -> Device | None:
+    """Return the readable device with this DevEUI, if any."""
+    return session.scalar(select(Device).where(Device.dev_eui == dev_eui))
+
+
+def list_devices(session: Session, *, category: str | None = None) -> list[Device]:
+    """Return the devices the principal may read."""
+    stmt = select(Device).order_by(Device.category, Device.name)
+    if category:
+        stmt = stmt.where(Device.category == category)
+    return list(session.scalars(stmt))
+
+
+def device_state(device: Device, now: datetime | None = None) -> str:
+    """Classify a device as ok, silent (missed 3 intervals), never seen or inactive."""
+    if not device.active:
+        return "inactive"
+    if device.dev_eui is None:
+        return "ok"
+    if device.last_seen_at is None:
+        return "never_seen"
+    now = now or utcnow()
+    if now - device.last_seen_at > timedelta(seconds=3 * device.expected_interval_s):
+        return "silent"
+    return "ok"
+
+
+def ensure_datastream(session: Session, device: Device, key: str, ucum: str) -> int:
+    """Return the Datastream of a device's quantity, creating Sensor/ObservedProperty/Datastream once."""
+    streams = dict(device.datastreams or {})
+    if key in streams:
+        return streams[key]
+    if device.thing_id is None:
+        device.thing_id = _create_thing(session, device)
+    meta = quantity(key)
+    writer = Writer(session)
+    sensor = _shared(
+        session,
+        device.tenant_id,
+        "Sensor",
+        device.decoder or device.category,
+        {
+            "name": device.decoder or device.category,
+            "description": f"Gerätetyp {device.decoder or device.category}",
+            "encodingType": "text/html",
+            "metadata": f"urn:gelsencloud:decoder:{device.decoder or device.category}",
+        },
+    )
+    observed = _shared(
+        session,
+        device.tenant_id,
+        "ObservedProperty",
+        meta.name_de,
+        {
+            "name": meta.name_de,
+            "definition": meta.definition,
+            "description": f"{meta.name_de} ({meta.name_en})",
+        },
+    )
+    stream = writer.create(
+        ENTITY_TYPES["Datastream"],
+        {
+            "name": f"{device.name}: {meta.name_de}",
+            "description": f"{meta.name_de} gemessen von {device.name}",
+            "observationType": meta.observation_type,
+            "unitOfMeasurement": unit_of_measurement(ucum),
+            "Thing": {"@iot.id": device.thing_id},
+            "Sensor": {"@iot.id": sensor},
+            "ObservedProperty": {"@iot.id": observed},
+            "properties": {"quantity": key},
+        },
+    )
+    streams[key] = stream.id
+    device.datastreams = streams
+    return stream.id
+
+
+def _shared(session: Session, tenant_id: int, type_name: str, name: str, body: dict[str, Any]) -> int:
+    """Reuse a public Sensor/ObservedProperty of the tenant by name, or create it."""
+    etype = ENTITY_TYPES[type_name]
+    model = etype.model
+    stmt = select(model.id).where(
+        model.name == name, model.classification == "public", model.tenant_id == tenant_id
+    )
+    existing = session.scalar(stmt.limit(1))
+    if existing is not None:
+        return existing
+    return Writer(session).create(etype, {**body, CLASSIFICATION_KEY: "public"}, {"tenant_id": tenant_id}).id
+
+
+# --- ingestion -----------------------------------------------------------------------------------
+
+
+def ingest_uplink(session: Session, message: UplinkMessage, body: dict[str, Any]) -> IngestResult:
+    """Store one uplink, decode it, and write its readings as Observations (one transaction)."""
+    duplicate = _find_duplicate(session, message)
+    if duplicate is not None:
+        return IngestResult("duplicate", duplicate, message="already received")
+    device = find_device(session, message.dev_eui)
+    row = Uplink(
+        received_at=message.received_at,
+        network_server=message.network_server,
+        event="up",
+        event_id=message.event_id,
+        dev_eui=message.dev_eui,
+        device_id=device.id if device else None,
+        f_cnt=message.f_cnt,
+        f_port=message.f_port,
+        payload_hex=message.payload.hex(),
+        body=body,
+        status="stored",
+        classification="internal",
+        tenant_id=device.tenant_id if device else _fallback_tenant(session),
+    )
+    session.add(row)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # the same event id stored meanwhile (a concurrent retry)
+        session.expunge(row)
+        return IngestResult("duplicate", message="already received")
+    if device is None:
+        row.status = "unknown_device"
+        row.error = f"no registered device with DevEUI {message.dev_eui}"
+        return IngestResult("unknown_device", row.id, message=row.error)
+    _update_link_state(device, message)
+    if not device.active:
+        row.status = "ignored"
+        row.error = "device is inactive"
+        return IngestResult("ignored", row.id, message=row.error)
+    return _decode_and_store(session, device, row, message.payload, message.f_port, message.received_at)
+
+
+def _decode_and_store(
+    session: Session, device: Device, row: Uplink, payload: bytes, f_port: int | None, at: datetime
+) -> IngestResult:
+    try:
+        readings = decoders.decode(device.decoder, f_port or decoders.default_fport(device.decoder), payload)
+    except decoders.DecodeError as exc:
+        # Keep the raw uplink: a fixed decoder can reprocess it later (`gelsencloud sensorhub reprocess`).
+        row.status = "failed"
+        row.error = f"{device.decoder}: {exc}"
+        return IngestResult("failed", row.id, message=row.error)
+    count = 0
+    for key, reading in readings.items():
+        stream_id = ensure_datastream(session, device, key, reading["unit"])
+        count += len(
+            add_observations(session, stream_id, [{"phenomenonTime": at, "result": reading["value"]}])
+        )
+        if key == "battery":
+            device.battery = float(reading["value"])
+    row.status = "processed"
+    row.error = None
+    row.observations = count
+    return IngestResult("processed", row.id, count)
+
+
+def _update_link_state(device: Device, message: UplinkMessage) -> None:
+    if device.last_seen_at is None or message.received_at >= device.last_seen_at:
+        device.last_seen_at = message.received_at
+        device.last_f_cnt = message.f_cnt
+        device.last_rssi = message.best_rssi
+        device.last_snr = message.best_snr
+
+
+def _find_duplicate(session: Session, message: UplinkMessage) -> int | None:
+    # Network servers retry webhooks; the event id (or DevEUI + FCnt + time) identifies a repeat.
+    stmt = select(Uplink.id)
+    if message.event_id:
+        stmt = stmt.where(
+            Uplink.network_server == message.network_server, Uplink.event_id == message.event_id
+        )
+    else:
+        stmt = stmt.where(
+            Uplink.dev_eui == message.dev_eui,
+            Uplink.f_cnt == message.f_cnt,
+            Uplink.received_at == message.received_at,
+        )
+    return session.scalar(stmt.limit(1))
+
+
+def _fallback_tenant(session: Session) -> int:
+    principal = principal_of(session)
+    if principal.tenant_id is not None:
+        return principal.tenant_id
+    from gelsencloud.core.models import Tenant
+
+    # Messages from the shared broker with no known device belong to the platform operator (first tenant).
+    return session.scalar(select(func.min(Tenant.id)))
+
+
+def reprocess_failed(session: Session, limit: int = 1000) -> tuple[int, int]:
+    """Decode stored uplinks again (after a decoder fix); return (processed, still failing)."""
+    rows = list(
+        session.scalars(select(Uplink).where(Uplink.status.in_(("failed", "unknown_device"))).limit(limit))
+    )
+    done = failed = 0
+    for row in rows:
+        device = find_device(session, row.dev_eui)
+        if device is None:
+            failed += 1
+            continue
+        row.device_id = device.id
+        result = _decode_and_store(
+            session, device, row, bytes.fromhex(row.payload_hex), row.f_port, row.received_at
+        )
+        done += result.status == "processed"
+        failed += result.status != "processed"
+    return done, failed
+
+
+def list_uplinks(session: Session, *, status: str | None = None, limit: int = 100) -> list[Uplink]:
+    """Return the newest uplinks the principal may read."""
+    stmt = select(Uplink).order_by(Uplink.id.desc()).limit(min(limit, 1000))
+    if status:
+        stmt = stmt.where(Uplink.status == status)
+    return list(session.scalars(stmt))
+
+
+# --- inventory -----------------------------------------------------------------------------------
+
+
+def set_inventory(
+    session: Session, *, category: str, total: int, as_of: datetime, source: str
+) -> InventoryCount:
+    """Record how many of a kind of infrastructure exist (denominator of coverage KPIs)."""
+    if total < 0:
+        raise InvalidInput("total must not be negative")
+    entry = InventoryCount(
+        category=category, total=total, as_of=as_of, source=source, classification="public"
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def latest_inventory(session: Session, category: str, at: datetime) -> int | None:
+    """Return the newest total of a category known at ``at`` (summed over tenants that reported one)."""
+    latest = (
+        select(InventoryCount.tenant_id, func.max(InventoryCount.as_of).label("as_of"))
+        .where(InventoryCount.category == category, InventoryCount.as_of <= at)
+        .group_by(InventoryCount.tenant_id)
+        .subquery()
+    )
+    stmt = (
+        select(func.sum(InventoryCount.total))
+        .join(
+            latest,
+            (InventoryCount.tenant_id == latest.c.tenant_id) & (InventoryCount.as_of == latest.c.as_of),
+        )
+        .where(InventoryCount.category == category)
+    )
+    return session.scalar(stmt)
