@@ -8,13 +8,15 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
-from gelsencloud.core import audit, identity
+from gelsencloud.core import audit, i18n, identity
 from gelsencloud.core.auth import SESSION_COOKIE, CurrentPrincipal, DbSession
 from gelsencloud.core.city import areas_feature_collection
 from gelsencloud.core.classification import PermissionDenied
 from gelsencloud.core.models import CityArea
 from gelsencloud.core.principal import Role
 from gelsencloud.core.security import constant_time_equal, csrf_token
+from gelsencloud.web.layers import map_config
+from gelsencloud.web.nav import ADMIN_PATHS, ROLE_LABELS
 from gelsencloud.web.svgmap import render_areas_svg
 
 
@@ -54,18 +56,40 @@ def build_page_router() -> APIRouter:
             session.scalars(select(CityArea).where(CityArea.level == "stadtbezirk").order_by(CityArea.name))
         )
         registry = request.app.state.registry
-        apps = [p for p in registry.plugins if p.name != "core"]
+        apps = [
+            (p, next((e.path for e in p.nav if not e.staff_only), None))
+            for p in registry.plugins
+            if p.name != "core"
+        ]
         panels = [
             (panel.template, panel.context(session) if panel.context else {})
             for panel in registry.home_panels()
         ]
         return _render(request, "index.html", {"districts": areas, "apps": apps, "panels": panels})
 
+    @router.get("/karte")
+    def city_map(request: Request, session: DbSession):
+        """Show the interactive city map (Leaflet) with the list of areas as its text version."""
+        lang = i18n.negotiate(request)
+        registry = request.app.state.registry
+        areas = list(session.scalars(select(CityArea).order_by(CityArea.level, CityArea.name)))
+        config = map_config(registry, request.app.state.settings, request.app.state.city, lang)
+        return _render(
+            request,
+            "map.html",
+            {"areas": areas, "map_config": config, "layers": registry.map_layers()},
+        )
+
     @router.get("/stadtteile")
     def districts(request: Request, session: DbSession):
         """Show districts and quarters with an SVG map (no tile server needed)."""
         areas = list(session.scalars(select(CityArea).order_by(CityArea.level, CityArea.name)))
-        svg = render_areas_svg(areas_feature_collection(session, "stadtteil"), request.app.state.city.bbox)
+        _ = i18n.translator(request.app.state.renderer.catalogue_en, i18n.negotiate(request))
+        svg = render_areas_svg(
+            areas_feature_collection(session, "stadtteil"),
+            request.app.state.city.bbox,
+            title=_("Karte der Stadtteile"),
+        )
         return _render(request, "areas.html", {"areas": areas, "svg": svg})
 
     @router.get("/anmelden")
@@ -114,7 +138,9 @@ def build_page_router() -> APIRouter:
         """Show the staff workspace overview."""
         if principal.is_anonymous:
             return RedirectResponse("/anmelden?next=/arbeitsbereich", status_code=303)
-        return _render(request, "staff/index.html")
+        return _render(
+            request, "staff/index.html", {"role_labels": ROLE_LABELS, "admin_paths": list(ADMIN_PATHS)}
+        )
 
     @router.get("/arbeitsbereich/protokoll")
     def audit_page(

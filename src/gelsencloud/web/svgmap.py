@@ -23,14 +23,16 @@ def _rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
     return []
 
 
-def render_areas_svg(collection: dict[str, Any], bbox, width: int = 600) -> str:
+def render_areas_svg(
+    collection: dict[str, Any], bbox, width: int = 600, title: str = "Karte der Stadtteile"
+) -> str:
     """Return an SVG of the areas with a title per area, sized to the city's extent."""
     min_lon, min_lat, max_lon, max_lat = bbox
     aspect = (max_lat - min_lat) / ((max_lon - min_lon) * math.cos(math.radians((min_lat + max_lat) / 2)))
     height = round(width * aspect)
     parts = [
         f'<svg viewBox="0 0 {width} {height}" role="img" aria-labelledby="map-title" class="areamap" '
-        f'xmlns="http://www.w3.org/2000/svg"><title id="map-title">Karte der Stadtteile</title>'
+        f'xmlns="http://www.w3.org/2000/svg"><title id="map-title">{escape(title)}</title>'
     ]
     for feature in collection["features"]:
         geometry = feature.get("geometry")
