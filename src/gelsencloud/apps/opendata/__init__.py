@@ -2,11 +2,127 @@
 
 from __future__ import annotations
 
-from gelsencloud.core.plugins import Plugin
+from datetime import timedelta
+from pathlib import Path
+
+from gelsencloud.core.plugins import Job, NavEntry, Plugin
+
+HERE = Path(__file__).resolve().parent
+
+
+def _api_router():
+    from gelsencloud.apps.opendata.routes import build_router
+
+    return build_router()
+
+
+def _page_router():
+    from gelsencloud.apps.opendata.pages import build_router
+
+    return build_router()
+
+
+def _live_job(ctx) -> str:
+    from gelsencloud.apps.opendata.live import run_due
+
+    return run_due(ctx.db, ctx.settings)
+
+
+def _demo(ctx) -> None:
+    from gelsencloud.apps.opendata.demo import generate
+
+    generate(ctx)
+
+
+def _ckan_error(request, exc):
+    from gelsencloud.apis.ckan.errors import handler
+
+    return handler(request, exc)
+
+
+def _ogc_error(request, exc):
+    from gelsencloud.apis.ogcapi.errors import handler
+
+    return handler(request, exc)
+
+
+def _handlers():
+    from gelsencloud.apis.ckan.errors import CkanError
+    from gelsencloud.apis.ogcapi.errors import OgcError
+
+    return {CkanError: _ckan_error, OgcError: _ogc_error}
+
 
 plugin = Plugin(
     name="opendata",
     title_de="Offene Daten",
     title_en="Open data",
     description="Offene Daten der Stadt Gelsenkirchen und ihrer Gesellschaften.",
+    models_module="gelsencloud.apps.opendata.models",
+    migrations=HERE / "migrations",
+    api_router=_api_router,
+    exception_handlers=_handlers(),
+    page_router=_page_router,
+    templates=HERE / "templates",
+    nav=(NavEntry("/daten", "Offene Daten", "Open data", order=30),),
+    jobs=(
+        Job(
+            "opendata.live",
+            _live_job,
+            timedelta(hours=1),
+            "Regenerate live open datasets (versioned snapshots).",
+        ),
+    ),
+    demo=_demo,
+    demo_order=800,
+    translations_en={
+        "Offene Daten": "Open data",
+        "Datensätze": "Datasets",
+        "Suche": "Search",
+        "Suchen": "Search",
+        "Organisation": "Organisation",
+        "Kategorie": "Category",
+        "Schlagwort": "Keyword",
+        "Format": "Format",
+        "Lizenz": "Licence",
+        "Verteilungen": "Distributions",
+        "Vorschau": "Preview",
+        "Diagramm": "Chart",
+        "Diagramme": "Charts",
+        "Schnittstellen": "APIs",
+        "Herausgeber": "Publisher",
+        "Zeitraum": "Time period",
+        "Aktualisiert": "Updated",
+        "Kontakt": "Contact",
+        "Herunterladen": "Download",
+        "Zeilen": "Rows",
+        "Keine Datensätze gefunden.": "No datasets found.",
+        "Neuer Datensatz": "New dataset",
+        "Datensatz bearbeiten": "Edit dataset",
+        "Speichern": "Save",
+        "Datei hochladen": "Upload file",
+        "Hochladen": "Upload",
+        "Titel": "Title",
+        "Beschreibung": "Description",
+        "Titel (englisch)": "Title (English)",
+        "Beschreibung (englisch)": "Description (English)",
+        "Schlagwörter (durch Komma getrennt)": "Keywords (comma-separated)",
+        "Namensnennung": "Attribution",
+        "Sichtbarkeit": "Visibility",
+        "öffentlich": "public",
+        "intern": "internal",
+        "Kategorien": "Categories",
+        "Filter": "Filters",
+        "Treffer": "results",
+        "Synthetische Demodaten": "Synthetic demo data",
+        "Tabellenvorschau": "Table preview",
+        "Datei": "File",
+        "Zählt Personen": "Counts people",
+        "Daten-API": "Data API",
+        "Geodaten (OGC API Features)": "Geodata (OGC API Features)",
+        "Versionen": "Versions",
+        "Keine passende Darstellung gefunden.": "No suitable chart found.",
+        "Datenkatalog verwalten": "Manage the data catalogue",
+        "Metadaten": "Metadata",
+    },
 )

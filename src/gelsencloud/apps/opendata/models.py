@@ -1,0 +1,160 @@
+"""Tables of the open data portal: datasets, distributions, tabular rows and snapshots."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gelsencloud.core.db import Base
+from gelsencloud.core.models import Classified, Timestamp, utcnow
+
+
+class Dataset(Classified, Base):
+    """A catalogue entry with DCAT-AP.de metadata; its tenant is the publishing organisation."""
+
+    __tablename__ = "opendata_datasets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)  # URL slug (CKAN "name")
+    identifier: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)  # stable UUID
+    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    title_en: Mapped[str] = mapped_column(String(300), default="", nullable=False)
+    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    description_en: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    license_id: Mapped[str] = mapped_column(String(64), default="dl-by-de/2.0", nullable=False)
+    license_attribution: Mapped[str] = mapped_column(String(300), default="", nullable=False)
+    themes: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False)  # EU data-theme codes
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False)
+    temporal_start: Mapped[date | None] = mapped_column(Date)
+    temporal_end: Mapped[date | None] = mapped_column(Date)
+    spatial_area: Mapped[str] = mapped_column(String(32), default="", nullable=False)  # city area code or ""
+    accrual_periodicity: Mapped[str] = mapped_column(String(32), default="", nullable=False)  # EU frequency
+    contact_name: Mapped[str] = mapped_column(String(200), default="", nullable=False)
+    contact_email: Mapped[str] = mapped_column(String(254), default="", nullable=False)
+    contact_url: Mapped[str] = mapped_column(String(300), default="", nullable=False)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    issued: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, nullable=False)
+    modified: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, nullable=False, index=True)
+
+    distributions: Mapped[list[Distribution]] = relationship(
+        back_populates="dataset", order_by="Distribution.id", lazy="selectin"
+    )
+
+    @classmethod
+    def sample(cls, *, tenant_id: int, classification: str, marker: str) -> Dataset:
+        """Build a dataset carrying ``marker`` for the isolation test."""
+        ident = uuid.uuid4().hex
+        return cls(
+            tenant_id=tenant_id,
+            classification=classification,
+            name=f"sample-{ident[:12]}",
+            identifier=ident,
+            title=marker,
+            description=marker,
+            keywords=[marker],
+            themes=["REGI"],
+        )
+
+
+class Distribution(Classified, Base):
+    """A file, API link or live table of a dataset (classification follows its dataset)."""
+
+    __tablename__ = "opendata_distributions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Nullable only so the isolation test can build a lone sample; the service always sets it.
+    dataset_id: Mapped[int | None] = mapped_column(
+        ForeignKey("opendata_datasets.id", ondelete="CASCADE"), index=True
+    )
+    identifier: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), default="file", nullable=False)  # file | api | live
+    format: Mapped[str] = mapped_column(String(32), default="CSV", nullable=False)  # EU file-type code
+    media_type: Mapped[str] = mapped_column(String(100), default="text/csv", nullable=False)
+    access_url: Mapped[str] = mapped_column(String(500), default="", nullable=False)  # external links only
+    file_name: Mapped[str] = mapped_column(String(300), default="", nullable=False)
+    storage_key: Mapped[str] = mapped_column(String(100), default="", nullable=False)  # file under var_dir
+    byte_size: Mapped[int | None] = mapped_column(Integer)
+    checksum: Mapped[str] = mapped_column(String(64), default="", nullable=False)  # SHA-256 hex
+    license_id: Mapped[str] = mapped_column(String(64), default="", nullable=False)  # "" = dataset's
+    columns: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, nullable=False)
+    row_count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    tabular: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    geo: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    counts_people: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    live_generator: Mapped[str] = mapped_column(String(100), default="", nullable=False)
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    issued: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, nullable=False)
+    modified: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, nullable=False)
+
+    dataset: Mapped[Dataset | None] = relationship(back_populates="distributions")
+
+    @classmethod
+    def sample(cls, *, tenant_id: int, classification: str, marker: str) -> Distribution:
+        """Build a lone distribution carrying ``marker`` for the isolation test."""
+        return cls(
+            tenant_id=tenant_id,
+            classification=classification,
+            identifier=uuid.uuid4().hex,
+            title=marker,
+            description=marker,
+            columns=[{"name": marker, "type": "string"}],
+            tabular=True,
+            geo=True,
+        )
+
+
+class DataRow(Classified, Base):
+    """One row of a tabular distribution (the row store; classification copied from the distribution)."""
+
+    __tablename__ = "opendata_rows"
+    __table_args__ = (Index("ix_opendata_rows_dist_version_rownum", "distribution_id", "version", "rownum"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    distribution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("opendata_distributions.id", ondelete="CASCADE")
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    rownum: Mapped[int] = mapped_column(Integer, nullable=False)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    geometry: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # GeoJSON, EPSG:4326
+    search_text: Mapped[str] = mapped_column(Text, default="", nullable=False)  # lower-cased cell text
+
+    __audit__ = False  # rows are bulk data; the distribution's own audit entry records the upload
+
+    @classmethod
+    def sample(cls, *, tenant_id: int, classification: str, marker: str) -> DataRow:
+        """Build a lone row carrying ``marker`` for the isolation test."""
+        return cls(
+            tenant_id=tenant_id,
+            classification=classification,
+            rownum=1,
+            data={"text": marker},
+            search_text=marker.lower(),
+        )
+
+
+class Snapshot(Classified, Base):
+    """One version of a live (regenerated) distribution."""
+
+    __tablename__ = "opendata_snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    distribution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("opendata_distributions.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, nullable=False)
+    row_count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    checksum: Mapped[str] = mapped_column(String(64), default="", nullable=False)
+    note: Mapped[str] = mapped_column(String(300), default="", nullable=False)
+
+    @classmethod
+    def sample(cls, *, tenant_id: int, classification: str, marker: str) -> Snapshot:
+        """Build a lone snapshot carrying ``marker`` for the isolation test."""
+        return cls(tenant_id=tenant_id, classification=classification, version=1, note=marker)

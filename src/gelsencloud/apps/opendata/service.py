@@ -1,0 +1,381 @@
+"""Service layer of the open data portal: catalogue records (the API, pages, CLI and jobs call these)."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gelsencloud.apps.opendata import vocab
+from gelsencloud.apps.opendata.models import DataRow, Dataset, Distribution, Snapshot
+from gelsencloud.core.classification import principal_of
+from gelsencloud.core.identity import InvalidInput, NotFound
+from gelsencloud.core.models import Tenant, utcnow
+from gelsencloud.core.principal import Classification, Role
+
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,99}$")
+EDITOR_ROLES = (Role.EDITOR, Role.TENANT_ADMIN, Role.PLATFORM_ADMIN)
+
+
+def contributor_id() -> str:
+    """Return the GovData contributor ID of this installation (env GELSENCLOUD_OPENDATA_CONTRIBUTOR_ID)."""
+    value = os.environ.get("GELSENCLOUD_OPENDATA_CONTRIBUTOR_ID", "").strip()
+    return value if value.startswith(vocab.CONTRIBUTORS) else vocab.DEFAULT_CONTRIBUTOR_ID
+
+
+def require_editor(session: Session) -> None:
+    """Refuse callers who are not editors or administrators of a tenant (the system may)."""
+    principal = principal_of(session)
+    if not principal.has_role(*EDITOR_ROLES):
+        from gelsencloud.core.classification import PermissionDenied
+
+        raise PermissionDenied(f"{principal.name} may not edit the data catalogue")
+
+
+def slugify(text: str) -> str:
+    """Turn a title into a dataset name (lower-case ASCII, dashes)."""
+    table = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+    text = text.lower().translate(table)
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:90] or "datensatz"
+
+
+@dataclass
+class DatasetInput:
+    """Editable metadata of a dataset."""
+
+    title: str
+    description: str = ""
+    name: str = ""
+    title_en: str = ""
+    description_en: str = ""
+    license_id: str = "dl-by-de/2.0"
+    license_attribution: str = ""
+    themes: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    temporal_start: date | None = None
+    temporal_end: date | None = None
+    spatial_area: str = ""
+    accrual_periodicity: str = ""
+    contact_name: str = ""
+    contact_email: str = ""
+    contact_url: str = ""
+    classification: str = Classification.PUBLIC.value
+    synthetic: bool = False
+
+
+def _validate(data: DatasetInput) -> None:
+    if not data.title.strip():
+        raise InvalidInput("title must not be empty")
+    if data.license_id not in vocab.LICENSES:
+        raise InvalidInput(f"license_id must be one of {sorted(vocab.LICENSES)}")
+    bad = [t for t in data.themes if t not in vocab.THEMES]
+    if bad:
+        raise InvalidInput(f"unknown EU data themes {bad}; allowed: {sorted(vocab.THEMES)}")
+    if data.accrual_periodicity and data.accrual_periodicity not in vocab.FREQUENCIES:
+        raise InvalidInput(f"accrual_periodicity must be one of {sorted(vocab.FREQUENCIES)}")
+    if data.classification not in {c.value for c in Classification}:
+        raise InvalidInput("classification must be public, internal or personal")
+    if data.temporal_start and data.temporal_end and data.temporal_start > data.temporal_end:
+        raise InvalidInput("temporal_start must not be after temporal_end")
+    if vocab.LICENSES[data.license_id][1] and not data.license_attribution.strip():
+        # K31: licences that require attribution need the attribution text
+        raise InvalidInput("this licence requires an attribution text (license_attribution)")
+
+
+def create_dataset(session: Session, data: DatasetInput, *, tenant_id: int | None = None) -> Dataset:
+    """Create a dataset for the acting principal's tenant (or ``tenant_id`` when the system acts)."""
+    require_editor(session)
+    _validate(data)
+    explicit = data.name.strip()
+    base = explicit or slugify(data.title)
+    if not NAME_RE.match(base):
+        raise InvalidInput("name must be 2-100 lower-case letters, digits, '-' or '_'")
+    if base.isdigit():
+        raise InvalidInput("name must not be a number (numbers address datasets by id)")
+    tenant = tenant_id or principal_of(session).tenant_id
+    for attempt in range(1, 50):
+        name = base if attempt == 1 else f"{base[:90]}-{attempt}"
+        dataset = Dataset(name=name, identifier=str(uuid.uuid4()), tenant_id=tenant)
+        _apply(dataset, data)
+        try:
+            # A savepoint per try: names are unique across tenants, including names the caller cannot see.
+            with session.begin_nested():
+                session.add(dataset)
+                session.flush()
+            return dataset
+        except IntegrityError:
+            if explicit:
+                raise InvalidInput(f"a dataset named {name!r} exists already") from None
+    raise InvalidInput("could not find a free name; give one explicitly")
+
+
+def _apply(dataset: Dataset, data: DatasetInput) -> None:
+    for attr in (
+        "title",
+        "description",
+        "title_en",
+        "description_en",
+        "license_id",
+        "license_attribution",
+        "temporal_start",
+        "temporal_end",
+        "spatial_area",
+        "accrual_periodicity",
+        "contact_name",
+        "contact_email",
+        "contact_url",
+        "classification",
+        "synthetic",
+    ):
+        setattr(dataset, attr, getattr(data, attr))
+    dataset.title = dataset.title.strip()
+    dataset.themes = list(dict.fromkeys(data.themes))
+    dataset.keywords = list(dict.fromkeys(k.strip() for k in data.keywords if k.strip()))
+    dataset.modified = utcnow()
+
+
+def update_dataset(session: Session, dataset: Dataset, data: DatasetInput) -> Dataset:
+    """Change a dataset's metadata; distributions and rows follow its classification."""
+    require_editor(session)
+    _validate(data)
+    _apply(dataset, data)
+    session.flush()
+    for model in (Distribution, Snapshot):
+        session.execute(
+            update(model)
+            .where(
+                model.dataset_id == dataset.id
+                if model is Distribution
+                else model.distribution_id.in_(
+                    select(Distribution.id).where(Distribution.dataset_id == dataset.id)
+                )
+            )
+            .values(classification=dataset.classification)
+            .execution_options(synchronize_session=False)
+        )
+    session.execute(
+        update(DataRow)
+        .where(
+            DataRow.distribution_id.in_(select(Distribution.id).where(Distribution.dataset_id == dataset.id))
+        )
+        .values(classification=dataset.classification)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire_all()
+    return dataset
+
+
+def delete_dataset(session: Session, dataset: Dataset, files_root: Path | None = None) -> None:
+    """Delete a dataset with its distributions and rows."""
+    require_editor(session)
+    for dist in list(dataset.distributions):
+        delete_distribution(session, dist, files_root)
+    session.delete(dataset)
+    session.flush()
+
+
+def delete_distribution(session: Session, dist: Distribution, files_root: Path | None = None) -> None:
+    """Delete a distribution, its rows, snapshots and stored file."""
+    require_editor(session)
+    session.execute(delete(DataRow).where(DataRow.distribution_id == dist.id))
+    session.execute(delete(Snapshot).where(Snapshot.distribution_id == dist.id))
+    if files_root is not None and dist.storage_key:
+        (files_root / dist.storage_key).unlink(missing_ok=True)
+    session.delete(dist)
+    session.flush()
+
+
+def get_dataset(session: Session, key: str | int) -> Dataset:
+    """Return a readable dataset by id, name or identifier."""
+    text = str(key)
+    clauses = [Dataset.name == text, Dataset.identifier == text]
+    if text.isdigit():
+        clauses.append(Dataset.id == int(text))
+    dataset = session.scalar(select(Dataset).where(or_(*clauses)))
+    if dataset is None:
+        raise NotFound(f"dataset {text!r} not found")
+    return dataset
+
+
+def get_distribution(session: Session, key: str | int) -> Distribution:
+    """Return a readable distribution by id or identifier."""
+    text = str(key)
+    clauses = [Distribution.identifier == text]
+    if text.isdigit():
+        clauses.append(Distribution.id == int(text))
+    dist = session.scalar(select(Distribution).where(or_(*clauses), Distribution.dataset_id.is_not(None)))
+    if dist is None:
+        raise NotFound(f"distribution {text!r} not found")
+    return dist
+
+
+# --- search ------------------------------------------------------------------------------------
+
+
+@dataclass
+class SearchResult:
+    """One page of datasets with the total count and facet counts."""
+
+    count: int
+    datasets: list[Dataset]
+    facets: dict[str, list[tuple[str, int]]]
+
+
+FACET_FIELDS = ("organization", "groups", "tags", "res_format", "license_id")
+
+
+def search_datasets(
+    session: Session,
+    *,
+    q: str = "",
+    filters: dict[str, list[str]] | None = None,
+    sort: str = "modified desc",
+    offset: int = 0,
+    limit: int = 20,
+    facet_fields: tuple[str, ...] = FACET_FIELDS,
+    facet_limit: int = 50,
+    facet_mincount: int = 1,
+    modified_since: datetime | None = None,
+    public_only: bool = False,
+) -> SearchResult:
+    """Search readable datasets by words and field filters; facets count over all matches."""
+    stmt = select(Dataset)
+    stmt = _search_filter(stmt, q, filters or {}, modified_since, public_only)
+    # Facet counting in Python over the matching set keeps JSON list handling portable; a city
+    # catalogue has hundreds, not millions, of datasets.
+    matches = list(session.scalars(stmt))
+    tenants = {t.id: t for t in session.scalars(select(Tenant))}
+    facets = {f: _facet(matches, f, tenants, facet_limit, facet_mincount) for f in facet_fields}
+    matches.sort(key=_sort_key(sort), reverse=sort.strip().lower().endswith("desc"))
+    return SearchResult(count=len(matches), datasets=matches[offset : offset + limit], facets=facets)
+
+
+def _sort_key(sort: str):
+    field_name = (sort.split(",")[0].split() or ["modified"])[0]
+    keys = {
+        "name": lambda d: d.name,
+        "title": lambda d: d.title.lower(),
+        "title_string": lambda d: d.title.lower(),
+        "id": lambda d: d.identifier,
+        "metadata_created": lambda d: d.issued,
+        "metadata_modified": lambda d: d.modified,
+        "modified": lambda d: d.modified,
+        "issued": lambda d: d.issued,
+        "score": lambda d: d.modified,
+    }
+    if field_name not in keys:
+        raise InvalidInput(f"cannot sort by {field_name!r}; use one of {sorted(keys)}")
+    return keys[field_name]
+
+
+def dataset_formats(dataset: Dataset) -> list[str]:
+    """Return the file formats of a dataset's distributions."""
+    return sorted({d.format for d in dataset.distributions})
+
+
+def facet_values(dataset: Dataset, field_name: str, tenants: dict[int, Tenant]) -> list[str]:
+    """Return the values a dataset contributes to a facet."""
+    if field_name == "organization":
+        tenant = tenants.get(dataset.tenant_id)
+        return [tenant.slug] if tenant else []
+    if field_name == "groups":
+        return [t.lower() for t in dataset.themes]
+    if field_name == "tags":
+        return list(dataset.keywords)
+    if field_name == "res_format":
+        return dataset_formats(dataset)
+    if field_name == "license_id":
+        return [dataset.license_id]
+    raise InvalidInput(f"cannot facet on {field_name!r}; use one of {list(FACET_FIELDS)}")
+
+
+def _facet(matches, field_name, tenants, limit, mincount) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for dataset in matches:
+        for value in facet_values(dataset, field_name, tenants):
+            counts[value] = counts.get(value, 0) + 1
+    ordered = sorted(((v, c) for v, c in counts.items() if c >= mincount), key=lambda vc: (-vc[1], vc[0]))
+    return ordered[:limit] if limit >= 0 else ordered
+
+
+def _search_filter(stmt: Select, q: str, filters, modified_since, public_only) -> Select:
+    if public_only:
+        stmt = stmt.where(Dataset.classification == Classification.PUBLIC.value)
+    for word in q.split():
+        word = word.lower()
+        # autoescape: user text never acts as a LIKE pattern (and PostgreSQL's backslash escape is off)
+        stmt = stmt.where(
+            or_(
+                func.lower(Dataset.title).contains(word, autoescape=True),
+                func.lower(Dataset.description).contains(word, autoescape=True),
+                func.lower(Dataset.title_en).contains(word, autoescape=True),
+                func.lower(Dataset.name).contains(word, autoescape=True),
+                # keywords are stored as JSON text with non-ASCII escaped (json.dumps default)
+                func.lower(func.cast(Dataset.keywords, _text_type())).contains(
+                    _json_str(word)[1:-1], autoescape=True
+                ),
+            )
+        )
+    if modified_since is not None:
+        stmt = stmt.where(Dataset.modified >= modified_since)
+    for field_name, values in filters.items():
+        ors = []
+        for value in values:
+            if field_name == "organization":
+                ors.append(Dataset.tenant_id.in_(select(Tenant.id).where(Tenant.slug == value)))
+            elif field_name in ("groups", "theme"):
+                ors.append(
+                    func.cast(Dataset.themes, _text_type()).contains(f'"{value.upper()}"', autoescape=True)
+                )
+            elif field_name in ("tags", "keyword"):
+                ors.append(
+                    func.cast(Dataset.keywords, _text_type()).contains(_json_str(value), autoescape=True)
+                )
+            elif field_name == "license_id":
+                ors.append(Dataset.license_id == value)
+            elif field_name == "res_format":
+                ors.append(
+                    Dataset.id.in_(
+                        select(Distribution.dataset_id).where(
+                            func.upper(Distribution.format) == value.upper()
+                        )
+                    )
+                )
+            elif field_name in ("name", "id"):
+                ors.append(or_(Dataset.name == value, Dataset.identifier == value))
+            else:
+                raise InvalidInput(f"cannot filter on {field_name!r}")
+        stmt = stmt.where(or_(*ors))
+    return stmt
+
+
+def _text_type():
+    from sqlalchemy import Text
+
+    return Text()
+
+
+def _json_str(value: str) -> str:
+    import json
+
+    return json.dumps(value)  # matches the JSON text of a list element, quotes and escapes included
+
+
+def public_datasets(session: Session, *, modified_since: datetime | None = None) -> list[Dataset]:
+    """Return the public datasets (what every harvestable API publishes), newest first."""
+    stmt = select(Dataset).where(Dataset.classification == Classification.PUBLIC.value)
+    if modified_since is not None:
+        stmt = stmt.where(Dataset.modified >= modified_since)
+    return list(session.scalars(stmt.order_by(Dataset.modified.desc(), Dataset.id.desc())))
+
+
+def tenants_by_id(session: Session) -> dict[int, Tenant]:
+    """Return all tenants (organisations) by id."""
+    return {t.id: t for t in session.scalars(select(Tenant).order_by(Tenant.slug))}
