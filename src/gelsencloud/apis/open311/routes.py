@@ -1,0 +1,464 @@
+"""GeoReport v2 endpoints under /open311/v2/, backed by the GE-meldet service layer.
+
+GET endpoints always read as an anonymous caller: the Open311 interface is the public face of
+the reports, so even a staff key sees only public (moderated) reports and no personal data here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from starlette.datastructures import FormData, UploadFile
+
+from gelsencloud.apis.open311.errors import Open311Error
+from gelsencloud.apis.open311.formats import FORMATS, MIME_TYPES, respond, w3c
+from gelsencloud.apps.maengelmelder import citizen_gateway as gateway
+from gelsencloud.apps.maengelmelder import service as svc
+from gelsencloud.apps.maengelmelder.config import Jurisdiction, catalogue
+from gelsencloud.apps.maengelmelder.models import Report, ReportNote, ReportPhoto, Service
+from gelsencloud.apps.maengelmelder.workflow import DETAILED_TO_CODES, STATUSES, open311_status
+from gelsencloud.core import identity
+from gelsencloud.core.auth import resolve_principal
+from gelsencloud.core.http import absolute_url
+from gelsencloud.core.identity import InvalidInput, NotFound
+from gelsencloud.core.models import utcnow
+
+PREFIX = "/open311/v2"
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+MAX_WINDOW = timedelta(days=90)
+MAX_PAGE_SIZE = 1000
+
+
+def _fmt(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise Open311Error(404, f"format {fmt!r} not supported; use xml or json")
+    return fmt
+
+
+def _param(params, name: str) -> str:
+    """Return a parameter; empty values count as absent (GeoReport v2 rule)."""
+    value = params.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _jurisdiction(params, fmt: str) -> Jurisdiction:
+    jid = _param(params, "jurisdiction_id")
+    found = catalogue().jurisdiction(jid or None)
+    if found is None:
+        raise Open311Error(
+            404, f"jurisdiction_id {jid!r} not found" if jid else "jurisdiction_id required", fmt
+        )
+    return found
+
+
+def _tenant(request: Request, jurisdiction: Jurisdiction, fmt: str) -> int:
+    try:
+        return gateway.tenant_id_of(request.app.state.db, jurisdiction)
+    except NotFound as exc:
+        raise Open311Error(404, str(exc), fmt) from None
+
+
+def _datetime(params, name: str, fmt: str) -> datetime | None:
+    raw = _param(params, name)
+    if not raw:
+        return None
+    try:
+        return svc.parse_datetime(raw, name)
+    except InvalidInput as exc:
+        raise Open311Error(400, str(exc), fmt) from None
+
+
+def _int(params, name: str, fmt: str, default: int, minimum: int, maximum: int) -> int:
+    raw = _param(params, name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Open311Error(400, f"{name} must be an integer", fmt) from None
+    if not minimum <= value <= maximum:
+        raise Open311Error(400, f"{name} must be between {minimum} and {maximum}", fmt)
+    return value
+
+
+# --- representations ----------------------------------------------------------------------------
+
+
+def service_item(service: Service) -> dict[str, Any]:
+    """A GeoReport v2 service list entry (service codes always as strings)."""
+    return {
+        "service_code": str(service.code),
+        "service_name": service.name,
+        "description": service.description,
+        "metadata": bool(service.attributes),
+        "type": service.service_type,
+        "keywords": service.keywords,
+        "group": service.group,
+    }
+
+
+def service_definition(service: Service) -> dict[str, Any]:
+    """A GeoReport v2 service definition."""
+    attributes = []
+    for attr in sorted(service.attributes, key=lambda a: a["order"]):
+        attributes.append(
+            {
+                "variable": attr["variable"],
+                "code": attr["code"],
+                "datatype": attr["datatype"],
+                "required": attr["required"],
+                "datatype_description": attr["datatype_description"],
+                "order": attr["order"],
+                "description": attr["description"],
+                "values": [{"key": v["key"], "name": v["name"]} for v in attr["values"]],
+            }
+        )
+    return {"service_code": str(service.code), "attributes": attributes}
+
+
+def photo_url(request: Request, photo: ReportPhoto) -> str:
+    """Absolute URL of a published photo."""
+    return absolute_url(request, f"/api/v1/maengelmelder/photos/{photo.id}.jpg")
+
+
+def request_item(
+    request: Request,
+    report: Report,
+    notes: list[ReportNote],
+    photos: list[ReportPhoto],
+    service: Service | None,
+    extensions: bool,
+) -> dict[str, Any]:
+    """A GeoReport v2 service request; with ``extensions`` also notes, attributes and photos."""
+    status_notes = [n for n in notes if n.kind == "status"]
+    media = report.media_url or (photo_url(request, photos[0]) if photos else None)
+    item: dict[str, Any] = {
+        "service_request_id": str(report.id),
+        "status": open311_status(report.status),
+        "status_notes": status_notes[-1].text if len(status_notes) > 1 else None,
+        "service_name": report.service_name,
+        "service_code": str(report.service_code),
+        "description": report.description or None,
+        "agency_responsible": report.agency_responsible or None,
+        "service_notice": None,
+        "requested_datetime": w3c(report.requested_at),
+        "updated_datetime": w3c(report.updated_at),
+        "expected_datetime": w3c(report.expected_at),
+        "address": report.address or None,
+        "address_id": report.address_id or None,
+        "zipcode": report.zipcode or None,
+        "lat": report.lat,
+        "long": report.lon,
+        "media_url": media,
+    }
+    if extensions:
+        labels = {a["code"]: a for a in (service.attributes if service else [])}
+        item["detailed_status"] = STATUSES[report.status].detailed
+        item["attributes"] = [
+            {
+                "code": code,
+                "label": labels.get(code, {}).get("description", code),
+                "value": value,
+                "name": _value_names(labels.get(code), value),
+            }
+            for code, value in report.attributes.items()
+        ]
+        item["extended_attributes"] = {
+            "detailed_status": STATUSES[report.status].detailed,
+            "status_label": STATUSES[report.status].label_de,
+            "channel": report.channel,
+            "district": report.district_code,
+            "quarter": report.quarter_code,
+            "duplicate_of": str(report.duplicate_of_id) if report.duplicate_of_id else None,
+            "photos": [
+                {
+                    "media_url": photo_url(request, p),
+                    "width": p.width,
+                    "height": p.height,
+                    "created_at": w3c(p.created_at),
+                }
+                for p in photos
+            ],
+        }
+        item["notes"] = [
+            {
+                "datetime": w3c(n.created_at),
+                "description": n.text,
+                "type": "submitted" if i == 0 and n.status == "new" else n.kind,
+                "status": open311_status(n.status) if n.status else None,
+                "detailed_status": STATUSES[n.status].detailed if n.status in STATUSES else None,
+            }
+            for i, n in enumerate(notes)
+        ]
+    return item
+
+
+def _value_names(attr: dict | None, value: Any) -> Any:
+    if not attr or not attr.get("values"):
+        return value
+    names = {v["key"]: v["name"] for v in attr["values"]}
+    if isinstance(value, list):
+        return [names.get(v, v) for v in value]
+    return names.get(value, value)
+
+
+# --- routes -------------------------------------------------------------------------------------
+
+
+def register(router: APIRouter) -> None:
+    """Add the GeoReport v2 routes to ``router`` (which must stay flat)."""
+
+    @router.get(PREFIX + "/discovery.{fmt}", tags=["open311"])
+    def discovery(fmt: str, request: Request) -> Response:
+        """Service discovery (GeoReport v2)."""
+        fmt = _fmt(fmt)
+        jurisdiction = _jurisdiction(request.query_params, fmt)
+        tenant_id = _tenant(request, jurisdiction, fmt)
+        with request.app.state.db.transaction() as session:
+            changed = svc.services_changeset(session, tenant_id)
+        changeset = w3c(changed) or catalogue().version
+        payload = {
+            "changeset": changeset,
+            "contact": jurisdiction.contact,
+            "key_service": jurisdiction.key_service,
+            "endpoints": [
+                {
+                    "specification": SPECIFICATION,
+                    "url": absolute_url(request, PREFIX),
+                    "changeset": changeset,
+                    "type": "production",
+                    "formats": MIME_TYPES,
+                }
+            ],
+        }
+        return respond(fmt, "discovery", None, payload)
+
+    @router.get(PREFIX + "/services.{fmt}", tags=["open311"])
+    def services(fmt: str, request: Request) -> Response:
+        """GET Service List."""
+        fmt = _fmt(fmt)
+        tenant_id = _tenant(request, _jurisdiction(request.query_params, fmt), fmt)
+        with request.app.state.db.transaction() as session:
+            items = [service_item(s) for s in svc.list_services(session, tenant_id)]
+        return respond(fmt, "services", "service", items)
+
+    @router.get(PREFIX + "/services/{service_code}.{fmt}", tags=["open311"])
+    def definition(service_code: str, fmt: str, request: Request) -> Response:
+        """GET Service Definition."""
+        fmt = _fmt(fmt)
+        tenant_id = _tenant(request, _jurisdiction(request.query_params, fmt), fmt)
+        with request.app.state.db.transaction() as session:
+            try:
+                service = svc.get_service(session, tenant_id, service_code)
+            except NotFound:
+                raise Open311Error(404, f"service_code {service_code!r} not found", fmt) from None
+            if not service.attributes:
+                raise Open311Error(404, f"service {service_code!r} has no definition (metadata=false)", fmt)
+            payload = service_definition(service)
+        return respond(fmt, "service_definition", None, payload)
+
+    @router.post(PREFIX + "/requests.{fmt}", tags=["open311"])
+    async def post_request(fmt: str, request: Request) -> Response:
+        """POST Service Request (form-encoded; multipart with ``media`` files as an extension)."""
+        fmt = _fmt(fmt)
+        form = await request.form()
+        try:
+            uploads = [await f.read() for f in _uploads(form)]
+        finally:
+            await form.close()
+        return await run_in_threadpool(_post, request, fmt, form, uploads)
+
+    @router.get(PREFIX + "/requests.{fmt}", tags=["open311"])
+    def get_requests(fmt: str, request: Request) -> Response:
+        """GET Service Requests with the standard filters and the paging/bbox/update extensions."""
+        fmt = _fmt(fmt)
+        params = request.query_params
+        tenant_id = _tenant(request, _jurisdiction(params, fmt), fmt)
+        query, extensions, page, page_size = _request_query(params, fmt, tenant_id)
+        with request.app.state.db.transaction() as session:  # anonymous: public reports only
+            total = svc.count_reports(session, query)
+            items = _items(request, session, svc.list_reports(session, query), extensions)
+        headers = {"X-Total-Count": str(total), "X-Page": str(page), "X-Page-Size": str(page_size)}
+        return respond(fmt, "service_requests", "request", items, headers=headers)
+
+    @router.get(PREFIX + "/requests/{service_request_id}.{fmt}", tags=["open311"])
+    def get_request(service_request_id: str, fmt: str, request: Request) -> Response:
+        """GET Service Request (``extensions=true`` adds notes, attributes and photos)."""
+        fmt = _fmt(fmt)
+        tenant_id = _tenant(request, _jurisdiction(request.query_params, fmt), fmt)
+        missing = Open311Error(404, f"service_request_id {service_request_id!r} not found", fmt)
+        if not service_request_id.isdigit():
+            raise missing
+        extensions = _param(request.query_params, "extensions").lower() == "true"
+        with request.app.state.db.transaction() as session:
+            try:
+                report = svc.get_report(session, int(service_request_id))
+            except NotFound:
+                raise missing from None
+            if report.tenant_id != tenant_id:
+                raise missing
+            items = _items(request, session, [report], extensions)
+        return respond(fmt, "service_requests", "request", items)
+
+    @router.get(PREFIX + "/tokens/{token}.{fmt}", tags=["open311"])
+    def get_token(token: str, fmt: str, request: Request) -> Response:
+        """GET service_request_id from a token (returned by POST while a report awaits moderation)."""
+        fmt = _fmt(fmt)
+        tenant_id = _tenant(request, _jurisdiction(request.query_params, fmt), fmt)
+        found = gateway.lookup_token_as_city(request.app.state.db, tenant_id, token)
+        if found is False:
+            raise Open311Error(404, f"token {token!r} not found", fmt)
+        payload = [{"service_request_id": str(found) if found else None, "token": token}]
+        return respond(fmt, "service_requests", "request", payload)
+
+
+def _uploads(form: FormData) -> list[UploadFile]:
+    files = []
+    for name in ("media", "media[]"):
+        files.extend(v for v in form.getlist(name) if isinstance(v, UploadFile))
+    return files
+
+
+def _attributes(params) -> dict[str, list[str]]:
+    """Collect ``attribute[code]=v`` and ``attribute[code][]=v1&attribute[code][]=v2``."""
+    out: dict[str, list[str]] = {}
+    for key, value in params.multi_items():
+        if not key.startswith("attribute[") or not isinstance(value, str):
+            continue
+        code = key[len("attribute[") :].removesuffix("[]").removesuffix("]")
+        out.setdefault(code, []).append(value)
+    return out
+
+
+def _post(request: Request, fmt: str, form: FormData, uploads: list[bytes]) -> Response:
+    """The synchronous part of POST: authenticate, then hand over to the citizen gateway."""
+    merged: dict[str, str] = {k: v for k, v in request.query_params.items()}
+    merged.update({k: v for k, v in form.items() if isinstance(v, str)})
+    jurisdiction = _jurisdiction(merged, fmt)
+    db = request.app.state.db
+    api_key = _param(merged, "api_key")
+    with db.transaction() as session:
+        if api_key:
+            principal = identity.resolve_api_key(session, api_key)
+            if principal is None:
+                raise Open311Error(403, "api_key invalid, expired or revoked", fmt)
+        else:
+            try:
+                principal = resolve_principal(request, session)
+            except HTTPException:
+                raise Open311Error(403, "api_key invalid, expired or revoked", fmt) from None
+    if principal.is_anonymous and not jurisdiction.anonymous_post:
+        raise Open311Error(403, "api_key required for this jurisdiction", fmt)
+    sub = gateway.Submission(
+        jurisdiction=jurisdiction,
+        service_code=_param(merged, "service_code"),
+        lat=_param(merged, "lat"),
+        long=_param(merged, "long"),
+        address_string=_param(merged, "address_string"),
+        address_id=_param(merged, "address_id"),
+        attributes=_attributes(form),
+        description=merged.get("description", "") or "",
+        media_url=_param(merged, "media_url"),
+        email=_param(merged, "email"),
+        first_name=_param(merged, "first_name"),
+        last_name=_param(merged, "last_name"),
+        phone=_param(merged, "phone"),
+        device_id=_param(merged, "device_id"),
+        account_id=_param(merged, "account_id"),
+        uploads=uploads,
+        channel="open311",
+        api_key_id=principal.api_key_id,
+        client_ip=gateway.client_ip(request),
+    )
+    if not sub.service_code:
+        raise Open311Error(400, "service_code is required", fmt)
+    city = request.app.state.city
+    try:
+        result = gateway.submit_report_as_city(db, request.app.state.settings.secret_key, city.bbox, sub)
+    except svc.ValidationProblems as exc:
+        raise Open311Error(400, exc.problems, fmt) from None
+    except gateway.RateLimited as exc:
+        raise Open311Error(429, str(exc), fmt, headers={"Retry-After": str(exc.retry_after)}) from None
+    except NotFound as exc:
+        raise Open311Error(404, str(exc), fmt) from None
+    entry: dict[str, Any] = (
+        {"service_request_id": str(result.report_id)} if result.published else {"token": result.token}
+    )
+    entry["service_notice"] = result.notice or None
+    entry["account_id"] = None
+    return respond(fmt, "service_requests", "request", [entry], status=201)
+
+
+def _list(params, name: str) -> list[str]:
+    return [v.strip() for v in _param(params, name).split(",") if v.strip()]
+
+
+def _request_query(params, fmt: str, tenant_id: int) -> tuple[svc.ReportQuery, bool, int, int]:
+    extensions = _param(params, "extensions").lower() == "true"
+    page = _int(params, "page", fmt, 1, 1, 1_000_000)
+    page_size = _int(params, "page_size", fmt, MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    query = svc.ReportQuery(
+        tenant_id=tenant_id, public_only=True, offset=(page - 1) * page_size, limit=page_size
+    )
+    ids = _list(params, "service_request_id")
+    if ids:
+        if not all(i.isdigit() for i in ids):
+            raise Open311Error(400, "service_request_id must be a comma-separated list of ids", fmt)
+        query.ids = [int(i) for i in ids]
+        return query, extensions, page, page_size
+    query.service_codes = _list(params, "service_code") or None
+    statuses = [s.lower() for s in _list(params, "status")]
+    if any(s not in ("open", "closed") for s in statuses):
+        raise Open311Error(400, "status must be open, closed or both (comma-separated)", fmt)
+    query.open311_status = statuses or None
+    detailed = _list(params, "detailed_status")
+    if detailed:
+        codes = [DETAILED_TO_CODES.get(d.upper(), d.lower()) for d in detailed]
+        unknown = [d for d, c in zip(detailed, codes, strict=True) if c not in STATUSES]
+        if unknown:
+            raise Open311Error(400, f"unknown detailed_status {', '.join(unknown)}", fmt)
+        query.statuses = codes
+    start, end = _datetime(params, "start_date", fmt), _datetime(params, "end_date", fmt)
+    query.updated_after = _datetime(params, "updated_after", fmt)
+    query.updated_before = _datetime(params, "updated_before", fmt)
+    if start and end and end < start:
+        raise Open311Error(400, "end_date is before start_date", fmt)
+    if start and end and end - start > MAX_WINDOW:
+        raise Open311Error(400, "start_date and end_date may span at most 90 days", fmt)
+    if start and not end:
+        end = start + MAX_WINDOW
+    elif end and not start:
+        start = end - MAX_WINDOW
+    elif not start and not end and query.updated_after is None:
+        # Default window; an incremental feed (updated_after) is bounded by paging instead.
+        end = utcnow()
+        start = end - MAX_WINDOW
+    query.start, query.end = start, end
+    bbox = _list(params, "bbox")
+    if bbox:
+        try:
+            min_lon, min_lat, max_lon, max_lat = (float(v) for v in bbox)
+        except ValueError:
+            raise Open311Error(400, "bbox must be minLong,minLat,maxLong,maxLat", fmt) from None
+        if min_lon > max_lon or min_lat > max_lat:
+            raise Open311Error(400, "bbox must be minLong,minLat,maxLong,maxLat", fmt)
+        query.bbox = (min_lon, min_lat, max_lon, max_lat)
+    return query, extensions, page, page_size
+
+
+def _items(request: Request, session, reports: list[Report], extensions: bool) -> list[dict[str, Any]]:
+    ids = [r.id for r in reports]
+    notes = svc.notes_of(session, ids)
+    photos = svc.photos_of(session, ids)
+    services = {}
+    if extensions and reports:
+        for s in svc.list_services(session, reports[0].tenant_id, include_inactive=True):
+            services[s.code] = s
+    return [
+        request_item(request, r, notes[r.id], photos[r.id], services.get(r.service_code), extensions)
+        for r in reports
+    ]
