@@ -2,12 +2,8 @@
 
 Entries come from the plugin registry (``NavEntry``). Public entries form the header menu; entries
 with ``staff_only`` are workspace entries, listed on the workspace dashboard and in the workspace's
-own menu, and the header shows only the workspace itself. Two things the contract cannot say yet
-are kept here until they move into ``NavEntry`` (see the report of issue 6):
-
-- ``ENTRY_ROLES``: which roles may use a workspace entry (path -> roles); a ``roles`` attribute on
-  the entry itself wins, so the contract can grow that field without a change here;
-- ``ENTRY_DESCRIPTIONS``: a one-line German/English description shown on the dashboard card.
+own menu, and the header shows only the workspace itself. ``NavEntry.roles`` limits an entry to
+roles; ``description_de``/``description_en`` is the line on its dashboard card.
 """
 
 from __future__ import annotations
