@@ -8,7 +8,7 @@ shapely UDFs on SQLite (see :mod:`gelsencloud.apis.sensorthings.spatial`).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Column, Float, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -150,6 +150,14 @@ class ObservedProperty(Classified, Base):
 
 class _StreamColumns:
     """Columns shared by Datastream and MultiDatastream."""
+
+    # Derived from the Observations on every insert: not a change anyone made, so not audited.
+    __audit_ignore__: ClassVar[set[str]] = {
+        "phenomenon_time_start",
+        "phenomenon_time_end",
+        "result_time_start",
+        "result_time_end",
+    }
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(300), nullable=False)

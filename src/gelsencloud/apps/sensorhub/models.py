@@ -53,6 +53,9 @@ class Device(Classified, Base):
     battery: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, nullable=False)
 
+    # Link state changes with every uplink; it is telemetry, not an edit, so it is not audited.
+    __audit_ignore__: ClassVar[set[str]] = {"last_seen_at", "last_f_cnt", "last_rssi", "last_snr", "battery"}
+
     @classmethod
     def sample(cls, *, tenant_id: int, classification: str, marker: str) -> Device:
         """Build a device carrying ``marker`` for the isolation test."""
