@@ -13,7 +13,7 @@ from pathlib import Path
 from gelsencloud.apps.cockpit.live import AirQualityKpis
 from gelsencloud.apps.sensorhub.air import load_air_series
 from gelsencloud.apps.sensorhub.kpi import InfrastructureKpis
-from gelsencloud.core.plugins import Ingestor, Job, NavEntry, Plugin
+from gelsencloud.core.plugins import Ingestor, Job, MapLayer, NavEntry, Plugin
 
 HERE = Path(__file__).resolve().parent
 
@@ -64,7 +64,21 @@ plugin = Plugin(
     api_router=_api_router,
     page_router=_page_router,
     templates=HERE / "templates",
-    nav=(NavEntry("/arbeitsbereich/geraete", "Geräte", "Devices", order=910, staff_only=True),),
+    nav=(
+        NavEntry("/sensoren", "Sensoren", "Sensors", order=20),
+        NavEntry("/arbeitsbereich/geraete", "Geräte", "Devices", order=910, staff_only=True),
+    ),
+    map_layers=(
+        MapLayer(
+            "sensoren",
+            "/api/v1/sensorhub/map.geojson",
+            "Sensoren",
+            "Sensors",
+            order=30,
+            color="#c0392b",
+            text_alternative="/sensoren",
+        ),
+    ),
     cli=_cli,
     jobs=(
         Job(
@@ -98,5 +112,28 @@ plugin = Plugin(
         "noch nie gesehen": "never seen",
         "inaktiv": "inactive",
         "Nicht dekodierte Nachrichten": "Messages not decoded",
+        "Sensoren": "Sensors",
+        "Messwerte der Sensoren der Stadt mit dem jeweils neuesten Wert.": "Measurements of the city's sensors with their latest value.",
+        "Alle Daten über die SensorThings API": "All data through the SensorThings API",
+        "Keine Sensoren gefunden.": "No sensors found.",
+        "neueste Messwerte": "latest measurements",
+        "Sensor": "Sensor",
+        "Messgröße": "Quantity",
+        "Neuester Wert": "Latest value",
+        "Zeitpunkt (UTC)": "Time (UTC)",
+        "Alle Sensoren": "All sensors",
+        "Dieser Sensor in der SensorThings API": "This sensor in the SensorThings API",
+        "Standort": "Location",
+        "Gerätezustand": "Device health",
+        "Messreihen": "Data series",
+        "Zeitraum": "Period",
+        "24 Stunden": "24 hours",
+        "7 Tage": "7 days",
+        "30 Tage (Stundenmittel)": "30 days (hourly means)",
+        "Dieser Sensor hat noch keine Messreihen.": "This sensor has no data series yet.",
+        "Keine Messwerte in diesem Zeitraum.": "No measurements in this period.",
+        "Daten als Tabelle": "Data as a table",
+        "die letzten Werte": "the latest values",
+        "Wert": "Value",
     },
 )

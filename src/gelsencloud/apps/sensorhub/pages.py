@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 
 from gelsencloud.apps.sensorhub import service
+from gelsencloud.apps.sensorhub.explorer import register_explorer
 from gelsencloud.apps.sensorhub.models import CATEGORIES
 from gelsencloud.core.auth import CurrentPrincipal, DbSession
 
@@ -35,4 +36,5 @@ def build_router() -> APIRouter:
             },
         )
 
+    register_explorer(router)
     return router

@@ -122,6 +122,8 @@ def _create_thing(session: Session, device: Device) -> int:
                 "description": f"Standort {device.name}",
                 "encodingType": "application/geo+json",
                 "location": {"type": "Point", "coordinates": [device.longitude, device.latitude]},
+                # A Location is an entity of its own: it must be as visible as the data it locates.
+                CLASSIFICATION_KEY: device.data_classification,
             }
         ]
     # The device's tenant owns its data, also when the platform itself ingests (MQTT, demo).
