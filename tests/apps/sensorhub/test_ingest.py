@@ -114,14 +114,14 @@ def test_undecodable_and_unknown_uplinks_are_kept_and_reprocessed(client, world,
     unknown = client.post(
         "/ingest/chirpstack?event=up", json=chirpstack_v4_body(message(f_cnt=3)), headers=auth(key)
     )
-    assert unknown.status_code == 202 and unknown.json()["status"] == "unknown_device"
+    assert unknown.status_code == 422 and unknown.json()["status"] == "unknown_device"
     register(client, key)
     short = client.post(
         "/ingest/chirpstack?event=up",
         json=chirpstack_v4_body(message(f_cnt=4, payload=b"\x01\x00")),
         headers=auth(key),
     )
-    assert short.status_code == 202 and short.json()["status"] == "failed"
+    assert short.status_code == 422 and short.json()["status"] == "failed"
     failed = client.get("/api/v1/sensorhub/uplinks?status=failed", headers=auth(key)).json()
     assert len(failed) == 1 and "too short" in failed[0]["error"] and failed[0]["payload_hex"] == "0100"
     result = client.post("/api/v1/sensorhub/uplinks/reprocess", headers=auth(key)).json()
@@ -297,3 +297,43 @@ def test_air_quality_kpis_from_station_observations(db, world):
     assert by_key[("air-pm10-days-over-50", "mitte")] == 1.0
     assert by_key[("air-pm10-annual-mean", "mitte")] == pytest.approx((48 * 20 + 24 * 60) / 72, abs=0.01)
     assert by_key[("air-pm10-annual-mean", None)] == by_key[("air-pm10-annual-mean", "mitte")]
+
+
+def test_signal_quality_is_kept_with_each_observation(client, world):
+    key = world.keys["net.operator"]
+    device = register(client, key).json()
+    client.post("/ingest/chirpstack?event=up", json=chirpstack_v4_body(message(f_cnt=21)), headers=auth(key))
+    stream = client.get(f"/api/v1/sensorhub/devices/{device['id']}", headers=auth(key)).json()["datastreams"][
+        "no2"
+    ]
+    (observation,) = client.get(f"/sta/v1.1/Datastreams({stream})/Observations").json()["value"]
+    assert observation["parameters"] == {
+        "fCnt": 21,
+        "gateway": "gw-rathaus-buer",
+        "rssi": -97.0,
+        "snr": 6.5,
+        "gateways": 1,
+    }
+
+
+def test_network_server_decoded_payloads_are_used(client, world):
+    key = world.keys["net.operator"]
+    created = register(client, key, decoder="network-server", dev_eui="a84041000181c061")
+    assert created.status_code == 201, created.text
+    decoded = {
+        "temperature": 21.5,
+        "humidity": 48,
+        "battery": {"voltage": 3.6},
+        "status": "ok",
+        "alarm": False,
+    }
+    up = replace(message(dev_eui="a84041000181c061", f_cnt=5, payload=b"\x01\x02"), decoded=decoded)
+    response = client.post("/ingest/chirpstack?event=up", json=chirpstack_v4_body(up), headers=auth(key))
+    assert response.status_code == 200 and response.json()["observations"] == 4, response.text
+    streams = client.get(f"/api/v1/sensorhub/devices/{created.json()['id']}", headers=auth(key)).json()[
+        "datastreams"
+    ]
+    assert set(streams) == {"temperature", "humidity", "battery_voltage", "alarm"}
+    empty = replace(message(dev_eui="a84041000181c061", f_cnt=6, payload=b"\x01"), decoded=None)
+    refused = client.post("/ingest/chirpstack?event=up", json=chirpstack_v4_body(empty), headers=auth(key))
+    assert refused.status_code == 422 and "no decoded object" in refused.json()["message"]

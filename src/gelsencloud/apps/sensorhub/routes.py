@@ -79,10 +79,14 @@ def _device_out(device: Device) -> DeviceOut:
     return DeviceOut.model_validate({**columns, "state": service.device_state(device)})
 
 
+# 200: data taken in; 202: nothing to do (join, inactive device); 422: stored in quarantine but not
+# turned into observations (unknown device, undecodable payload) - visible to operators and
+# re-processable with POST /api/v1/sensorhub/uplinks/reprocess.
+STATUS_CODES = {"processed": 200, "duplicate": 200, "ignored": 202, "unknown_device": 422, "failed": 422}
+
+
 def _ingest_response(result: service.IngestResult) -> JSONResponse:
-    # 200 for data taken in; 202 for messages kept but not turned into observations (the network
-    # server must not retry them: they are stored and can be reprocessed).
-    code = 200 if result.status in ("processed", "duplicate") else 202
+    code = STATUS_CODES[result.status]
     return JSONResponse(
         {
             "status": result.status,

@@ -27,6 +27,8 @@ from gelsencloud.core.models import utcnow
 from gelsencloud.core.principal import Classification
 
 DEV_EUI_RE = re.compile(r"^[0-9a-f]{16}$")
+# Devices whose payload the network server decodes (ChirpStack codec `object`, TTS `decoded_payload`).
+NETWORK_SERVER_DECODER = "network-server"
 CLASSES = {c.value for c in Classification}
 
 
@@ -69,8 +71,9 @@ def register_device(
     """Register a device for the acting principal's tenant and create its SensorThings Thing."""
     if category not in CATEGORIES:
         raise InvalidInput(f"unknown category {category!r}; choose one of {', '.join(CATEGORIES)}")
-    if decoder is not None and decoder not in decoders.names():
-        raise InvalidInput(f"unknown decoder {decoder!r}; available: {', '.join(decoders.names())}")
+    if decoder is not None and decoder != NETWORK_SERVER_DECODER and decoder not in decoders.names():
+        choices = ", ".join([*decoders.names(), NETWORK_SERVER_DECODER])
+        raise InvalidInput(f"unknown decoder {decoder!r}; available: {choices}")
     if dev_eui is not None and decoder is None:
         raise InvalidInput("a LoRaWAN device (with DevEUI) needs a decoder")
     for label, value in (("classification", classification), ("data_classification", data_classification)):
@@ -269,14 +272,30 @@ def ingest_uplink(session: Session, message: UplinkMessage, body: dict[str, Any]
         row.status = "ignored"
         row.error = "device is inactive"
         return IngestResult("ignored", row.id, message=row.error)
-    return _decode_and_store(session, device, row, message.payload, message.f_port, message.received_at)
+    return _decode_and_store(
+        session,
+        device,
+        row,
+        message.payload,
+        message.f_port,
+        message.received_at,
+        decoded=message.decoded,
+        parameters=signal_parameters(message),
+    )
 
 
 def _decode_and_store(
-    session: Session, device: Device, row: Uplink, payload: bytes, f_port: int | None, at: datetime
+    session: Session,
+    device: Device,
+    row: Uplink,
+    payload: bytes,
+    f_port: int | None,
+    at: datetime,
+    decoded: dict[str, Any] | None = None,
+    parameters: dict[str, Any] | None = None,
 ) -> IngestResult:
     try:
-        readings = decoders.decode(device.decoder, f_port or decoders.default_fport(device.decoder), payload)
+        readings = _readings(device, payload, f_port, decoded)
     except decoders.DecodeError as exc:
         # Keep the raw uplink: a fixed decoder can reprocess it later (`gelsencloud sensorhub reprocess`).
         row.status = "failed"
@@ -285,15 +304,77 @@ def _decode_and_store(
     count = 0
     for key, reading in readings.items():
         stream_id = ensure_datastream(session, device, key, reading["unit"])
-        count += len(
-            add_observations(session, stream_id, [{"phenomenonTime": at, "result": reading["value"]}])
-        )
+        observation = {"phenomenonTime": at, "result": reading["value"]}
+        if parameters:
+            observation["parameters"] = parameters
+        count += len(add_observations(session, stream_id, [observation]))
         if key == "battery":
             device.battery = float(reading["value"])
     row.status = "processed"
     row.error = None
     row.observations = count
     return IngestResult("processed", row.id, count)
+
+
+def _readings(device: Device, payload: bytes, f_port: int | None, decoded: dict[str, Any] | None) -> dict:
+    """Decode with the device's decoder, or take the network server's decoded object."""
+    if device.decoder == NETWORK_SERVER_DECODER:
+        if not decoded:
+            raise decoders.DecodeError("the network server sent no decoded object (configure its codec)")
+        return network_server_readings(decoded)
+    return decoders.decode(device.decoder, f_port or decoders.default_fport(device.decoder), payload)
+
+
+# Units of quantities a network-server codec typically names (its object carries no units).
+CODEC_UNITS = {
+    "temperature": "Cel",
+    "humidity": "%",
+    "pressure": "hPa",
+    "pm10": "ug/m3",
+    "pm2_5": "ug/m3",
+    "pm25": "ug/m3",
+    "no2": "ug/m3",
+    "co2": "[ppm]",
+    "battery": "%",
+    "distance": "mm",
+    "fill_level": "%",
+    "volume": "L",
+    "energy": "W.h",
+    "power": "W",
+    "occupied": "{bool}",
+    "count_in": "{count}",
+    "count_out": "{count}",
+}
+
+
+def network_server_readings(decoded: dict[str, Any], prefix: str = "") -> dict[str, dict[str, Any]]:
+    """Turn a codec's JSON object into readings: numbers and booleans, nested keys joined by '_'."""
+    readings: dict[str, dict[str, Any]] = {}
+    for key, value in decoded.items():
+        name = f"{prefix}{key}".lower()
+        if isinstance(value, dict):
+            readings.update(network_server_readings(value, name + "_"))
+        elif isinstance(value, bool) or (isinstance(value, int | float) and value == value):
+            readings[name] = {"value": value, "unit": CODEC_UNITS.get(name, "1")}
+    if not readings and not prefix:
+        raise decoders.DecodeError("the decoded object holds no numbers or booleans")
+    return readings
+
+
+def signal_parameters(message: UplinkMessage) -> dict[str, Any]:
+    """Signal quality of an uplink, kept with each of its Observations (SensorThings ``parameters``)."""
+    best = message.best_gateway
+    params: dict[str, Any] = {"fCnt": message.f_cnt}
+    if best is not None:
+        params["gateway"] = best.gateway_id
+    if message.best_rssi is not None:
+        params["rssi"] = message.best_rssi
+    if message.best_snr is not None:
+        params["snr"] = message.best_snr
+    if message.spreading_factor is not None:
+        params["spreadingFactor"] = message.spreading_factor
+    params["gateways"] = len(message.gateways)
+    return params
 
 
 def _update_link_state(device: Device, message: UplinkMessage) -> None:
@@ -348,6 +429,12 @@ def reprocess_failed(session: Session, limit: int = 1000) -> tuple[int, int]:
         done += result.status == "processed"
         failed += result.status != "processed"
     return done, failed
+
+
+def _stored_decoded(row: Uplink) -> dict[str, Any] | None:
+    body = row.body or {}
+    found = body.get("object") or (body.get("uplink_message") or {}).get("decoded_payload")
+    return found if isinstance(found, dict) else None
 
 
 def list_uplinks(session: Session, *, status: str | None = None, limit: int = 100) -> list[Uplink]:
