@@ -14,7 +14,7 @@ from gelsencloud.core.city import areas_feature_collection
 from gelsencloud.core.classification import PermissionDenied
 from gelsencloud.core.models import CityArea
 from gelsencloud.core.principal import Role
-from gelsencloud.core.security import constant_time_equal, csrf_token
+from gelsencloud.web.forms import check_csrf, check_origin
 from gelsencloud.web.layers import map_config
 from gelsencloud.web.nav import ADMIN_PATHS, ROLE_LABELS
 from gelsencloud.web.svgmap import render_areas_svg
@@ -22,20 +22,6 @@ from gelsencloud.web.svgmap import render_areas_svg
 
 def _render(request: Request, template: str, context: dict | None = None, status: int = 200):
     return request.app.state.renderer.page(request, template, context, status)
-
-
-def _check_origin(request: Request) -> None:
-    """Refuse cross-site form posts (log-in CSRF); same-origin browsers send Origin or Referer."""
-    origin = request.headers.get("origin") or request.headers.get("referer")
-    if origin and not origin.startswith(str(request.base_url).rstrip("/")):
-        raise HTTPException(403, detail="cross-site form submission refused")
-
-
-def _check_csrf(request: Request, token: str) -> None:
-    session_token = request.cookies.get(SESSION_COOKIE, "")
-    expected = csrf_token(request.app.state.settings.secret_key, session_token)
-    if not session_token or not constant_time_equal(expected, token):
-        raise HTTPException(403, detail="form expired or forged (CSRF check failed); reload the page")
 
 
 def _staff(principal, *roles: Role):
@@ -106,7 +92,7 @@ def build_page_router() -> APIRouter:
         next: str = Form("/arbeitsbereich"),
     ):
         """Check the log-in and start a web session."""
-        _check_origin(request)
+        check_origin(request)
         settings = request.app.state.settings
         try:
             user = identity.log_in(session, settings, username, password)
@@ -127,7 +113,7 @@ def build_page_router() -> APIRouter:
     @router.post("/abmelden")
     def logout(request: Request, session: DbSession, csrf: str = Form("")):
         """End the web session."""
-        _check_csrf(request, csrf)
+        check_csrf(request, csrf)
         identity.close_session(session, request.cookies.get(SESSION_COOKIE, ""))
         response = RedirectResponse("/", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
@@ -179,7 +165,7 @@ def build_page_router() -> APIRouter:
     ):
         """Create a user from the form."""
         _staff(principal, Role.TENANT_ADMIN, Role.PLATFORM_ADMIN)
-        _check_csrf(request, csrf)
+        check_csrf(request, csrf)
         error = None
         try:
             identity.create_user(
@@ -219,7 +205,7 @@ def build_page_router() -> APIRouter:
     ):
         """Issue an API key and show its secret once."""
         _staff(principal, Role.TENANT_ADMIN, Role.PLATFORM_ADMIN)
-        _check_csrf(request, csrf)
+        check_csrf(request, csrf)
         try:
             issued = identity.create_api_key(
                 session, tenant=identity.get_tenant(session, tenant), role=role, name=name
@@ -235,7 +221,7 @@ def build_page_router() -> APIRouter:
     ):
         """Revoke an API key."""
         _staff(principal, Role.TENANT_ADMIN, Role.PLATFORM_ADMIN)
-        _check_csrf(request, csrf)
+        check_csrf(request, csrf)
         identity.revoke_api_key(session, prefix)
         return RedirectResponse("/arbeitsbereich/schluessel", status_code=303)
 

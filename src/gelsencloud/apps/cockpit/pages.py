@@ -13,27 +13,19 @@ from gelsencloud.apps.cockpit import csv_io, evaluation, scoring, service
 from gelsencloud.apps.cockpit.chart import kpi_chart_spec
 from gelsencloud.apps.cockpit.importer import city_tenant_id
 from gelsencloud.apps.cockpit.models import MEASURE_STATUSES
-from gelsencloud.core.auth import SESSION_COOKIE, CurrentPrincipal, DbSession
+from gelsencloud.core.auth import CurrentPrincipal, DbSession
 from gelsencloud.core.classification import PermissionDenied
 from gelsencloud.core.identity import InvalidInput, NotFound
-from gelsencloud.core.security import constant_time_equal, csrf_token
+from gelsencloud.web.forms import check_csrf
 
 BASE = "/cockpit"
 FORM_ERRORS = (InvalidInput, NotFound, PermissionDenied, ValueError)
 
 
-def _check_csrf(request: Request, token: str) -> None:
-    # Copied from gelsencloud.web.pages: forms carry a token bound to the session cookie.
-    session_token = request.cookies.get(SESSION_COOKIE, "")
-    expected = csrf_token(request.app.state.settings.secret_key, session_token)
-    if not session_token or not constant_time_equal(expected, token):
-        raise HTTPException(403, detail="form expired or forged (CSRF check failed); reload the page")
-
-
 def _require_staff(request: Request, principal, csrf: str) -> None:
     if principal.is_anonymous:
         raise HTTPException(401, detail="please log in")
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
 
 
 def _is_staff(session: Session, principal) -> bool:

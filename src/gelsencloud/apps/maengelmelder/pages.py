@@ -18,31 +18,17 @@ from gelsencloud.apps.maengelmelder.config import catalogue, plugin_settings
 from gelsencloud.apps.maengelmelder.mail import mail_backend
 from gelsencloud.apps.maengelmelder.models import Report
 from gelsencloud.apps.maengelmelder.workflow import CLOSED_STATES, STATUSES, TRANSITIONS
-from gelsencloud.core.auth import SESSION_COOKIE, CurrentPrincipal, DbSession
+from gelsencloud.core.auth import CurrentPrincipal, DbSession
 from gelsencloud.core.http import absolute_url
 from gelsencloud.core.identity import InvalidInput, NotFound
 from gelsencloud.core.models import CityArea, utcnow
 from gelsencloud.core.principal import WRITER_ROLES
-from gelsencloud.core.security import constant_time_equal, csrf_token
+from gelsencloud.web.forms import check_csrf, check_origin
 from gelsencloud.web.layers import tile_settings
 
 
 def _render(request: Request, template: str, context: dict | None = None, status: int = 200):
     return request.app.state.renderer.page(request, template, context, status)
-
-
-def _check_origin(request: Request) -> None:
-    """Refuse cross-site form posts; same-origin browsers send Origin or Referer."""
-    origin = request.headers.get("origin") or request.headers.get("referer")
-    if origin and not origin.startswith(str(request.base_url).rstrip("/")):
-        raise HTTPException(403, detail="cross-site form submission refused")
-
-
-def _check_csrf(request: Request, token: str) -> None:
-    session_token = request.cookies.get(SESSION_COOKIE, "")
-    expected = csrf_token(request.app.state.settings.secret_key, session_token)
-    if not session_token or not constant_time_equal(expected, token):
-        raise HTTPException(403, detail="form expired or forged (CSRF check failed); reload the page")
 
 
 def _staff(principal) -> None:
@@ -119,7 +105,7 @@ def build_router() -> APIRouter:
     @router.post("/melden/{service_code}")
     async def submit(service_code: str, request: Request):
         """Store a citizen's report through the citizen gateway, then redirect to its status page."""
-        _check_origin(request)
+        check_origin(request)
         form = await request.form()
         try:
             uploads = [
@@ -271,7 +257,7 @@ def build_router() -> APIRouter:
     @router.post("/meldungen/{report_id}/abonnieren")
     def subscribe(report_id: int, request: Request, email: str = Form(), website: str = Form("")):
         """Subscribe to updates by e-mail (double opt-in)."""
-        _check_origin(request)
+        check_origin(request)
         if website.strip():
             raise HTTPException(400, detail="Anfrage abgelehnt.")
         try:
@@ -294,7 +280,7 @@ def build_router() -> APIRouter:
     @router.post("/meldungen/abo/{token}/{action}")
     def subscription_action(token: str, action: str, request: Request):
         """Confirm or cancel a subscription."""
-        _check_origin(request)
+        check_origin(request)
         if action not in ("bestaetigen", "abbestellen"):
             raise HTTPException(404, detail="Seite nicht gefunden")
         report_id = gateway.confirm_subscription_as_city(
@@ -309,7 +295,7 @@ def build_router() -> APIRouter:
     @router.post("/meldungen/{report_id}/rueckmeldung")
     def feedback(report_id: int, request: Request, behoben: str = Form(), website: str = Form("")):
         """The "is it fixed?" follow-up: "no" on a fixed report reopens it."""
-        _check_origin(request)
+        check_origin(request)
         if website.strip() or behoben not in ("ja", "nein"):
             raise HTTPException(400, detail="Bitte wählen Sie „ja“ oder „nein“.")
         gateway.record_feedback_as_city(request.app.state.db, report_id, fixed=behoben == "ja")
@@ -373,7 +359,7 @@ def build_router() -> APIRouter:
     ):
         """Apply one action to the selected reports."""
         _staff(principal)
-        _check_csrf(request, csrf)
+        check_csrf(request, csrf)
         done = svc.bulk_action(session, ids, aktion, wert, author=principal.name)
         session.commit()
         if aktion == "status":
@@ -428,7 +414,7 @@ def build_router() -> APIRouter:
     ):
         """Staff actions on one report (status, note, assignment, moderation, merge)."""
         _staff(principal)
-        _check_csrf(request, csrf)
+        check_csrf(request, csrf)
         report = svc.get_report(session, report_id)
         if report.tenant_id != principal.tenant_id:
             raise NotFound(f"report {report_id} not found")

@@ -10,9 +10,9 @@ from fastapi.responses import RedirectResponse
 from gelsencloud.apps.opendata import autoviz, distributions, service, tabular, vocab
 from gelsencloud.apps.opendata.models import Dataset
 from gelsencloud.apps.opendata.urls import Urls
-from gelsencloud.core.auth import SESSION_COOKIE, CurrentPrincipal, DbSession
+from gelsencloud.core.auth import CurrentPrincipal, DbSession
 from gelsencloud.core.identity import InvalidInput
-from gelsencloud.core.security import constant_time_equal, csrf_token
+from gelsencloud.web.forms import check_csrf
 
 FACETS = (
     ("organization", "Organisation"),
@@ -20,13 +20,6 @@ FACETS = (
     ("res_format", "Format"),
     ("tags", "Schlagwort"),
 )
-
-
-def _check_csrf(request: Request, token: str) -> None:
-    session_token = request.cookies.get(SESSION_COOKIE, "")
-    expected = csrf_token(request.app.state.settings.secret_key, session_token)
-    if not session_token or not constant_time_equal(expected, token):
-        raise HTTPException(403, detail="Formular abgelaufen oder gefälscht (CSRF); bitte neu laden")
 
 
 def _staff(principal) -> None:
@@ -114,7 +107,7 @@ def build_router() -> APIRouter:
         """Create a dataset from the form."""
         _staff(principal)
         form = await request.form()
-        _check_csrf(request, str(form.get("csrf", "")))
+        check_csrf(request, str(form.get("csrf", "")))
         values = {k: str(v) for k, v in form.items() if k != "themes"}
         values["themes"] = [str(t) for t in form.getlist("themes")]
         try:
@@ -179,7 +172,7 @@ def build_router() -> APIRouter:
         _staff(principal)
         dataset = service.get_dataset(session, name)
         form = await request.form()
-        _check_csrf(request, str(form.get("csrf", "")))
+        check_csrf(request, str(form.get("csrf", "")))
         values = {k: str(v) for k, v in form.items() if k != "themes"}
         values["themes"] = [str(t) for t in form.getlist("themes")]
         try:
@@ -203,7 +196,7 @@ def build_router() -> APIRouter:
     ):
         """Upload a file to a dataset."""
         _staff(principal)
-        _check_csrf(request, csrf)
+        check_csrf(request, csrf)
         dataset = service.get_dataset(session, name)
         distributions.add_file(
             session,
