@@ -292,3 +292,12 @@ def test_absolute_links_use_the_configured_public_url(settings, db, world, regis
         body = client.get(f"{ROOT}/Things?$top=1", headers=editor).json()
         assert body["@iot.nextLink"].startswith(f"https://daten.gelsenkirchen.de/plattform{ROOT}/Things?")
         assert body["value"][0]["@iot.selfLink"].startswith("https://daten.gelsenkirchen.de/plattform/")
+
+
+def test_top_zero_gives_the_count_and_no_next_link(client, world):
+    headers = {"Authorization": f"Bearer {world.keys['city.editor']}"}
+    for i in range(3):
+        created = client.post("/sta/v1.1/Things", json={"name": f"T{i}", "description": "d"}, headers=headers)
+        assert created.status_code == 201, created.text
+    body = client.get("/sta/v1.1/Things?$top=0&$count=true", headers=headers).json()
+    assert body["@iot.count"] == 3 and body["value"] == [] and "@iot.nextLink" not in body

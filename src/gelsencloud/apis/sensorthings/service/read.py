@@ -101,7 +101,8 @@ def fetch(
 
 def next_link(url: str, options: QueryOptions, page: Page) -> str | None:
     """Absolute ``@iot.nextLink`` for the page after ``page`` (None on the last page)."""
-    if not page.more:
+    # $top=0 asks for no entities (typically just @iot.count): a next page would be the same request.
+    if not page.more or page.top == 0:
         return None
     params = options_to_params(options)
     params["$top"] = str(page.top)
