@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import threading
+import time
 
 import pytest
 
@@ -33,3 +37,28 @@ def require_mqtt() -> str:
     except MqttError as exc:
         unavailable("MQTT broker at " + MQTT_URL, str(exc))
     return MQTT_URL
+
+
+@contextlib.contextmanager
+def serve(app, timeout: float = 20):
+    """Serve an app with uvicorn on a free localhost port (for independent HTTP clients); yield its base URL."""
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
