@@ -77,6 +77,33 @@ def test_orm_reads_are_filtered_for_every_principal(db, world):
 
 
 @pytest.mark.usefixtures("backend")
+def test_tables_reached_only_through_subqueries_and_joins_are_filtered_too(db, world):
+    """The criteria follow every table a statement names, not just the selected entity."""
+    city = world.tenants["stadt-gelsenkirchen"]
+    seed_samples(db, city)
+    models = classified_models()
+    outer, inner = models[0], models[-1]
+    anonymous = Principal(kind="anonymous")
+    with db.transaction(anonymous) as session:
+        probe = select(inner.id).where(inner.classification != "public").scalar_subquery()
+        # Existence probes through a subquery see nothing that is not public ...
+        assert session.scalar(select(func.count()).select_from(inner).where(inner.id == probe)) == 0
+        assert session.scalars(select(outer.id).where(outer.id.in_(select(inner.id)))).all() is not None
+        for a, b in ((outer, inner), (inner, outer)):
+            secret = select(b.id).where(b.classification == "internal").exists()
+            assert session.scalar(select(func.count()).select_from(a).where(secret)) == 0, (a, b)
+        hidden = select(inner.id).where(inner.classification == "internal")
+        assert session.scalars(select(outer.classification).where(outer.id.in_(hidden))).all() == []
+        # ... and so do explicit joins and aliases.
+        joined = select(outer.classification).join(inner, inner.id == outer.id)
+        assert set(session.scalars(joined)) <= {"public"}
+        from sqlalchemy.orm import aliased
+
+        alias = aliased(inner)
+        assert session.scalars(select(alias.classification).where(alias.classification != "public")).all() == []
+
+
+@pytest.mark.usefixtures("backend")
 def test_session_get_cannot_bypass_the_rule(db, world):
     ids = seed_samples(db, world.tenants["stadt-gelsenkirchen"])
     with db.transaction() as session:  # anonymous

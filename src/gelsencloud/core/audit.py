@@ -58,8 +58,11 @@ def _changes(obj: object, action: str) -> dict[str, Any]:
     state = inspect(obj)
     values = state.dict
     changes: dict[str, Any] = {}
-    for attr in state.mapper.column_attrs:
-        key = attr.key
+    columns = state.mapper.column_attrs
+    # For an update only the attributes set since the last flush can have changed (committed_state);
+    # testing the history of every column of every dirty row cost more than the flush itself.
+    keys = [k for k in state.committed_state if k in columns] if action == "update" else columns.keys()
+    for key in keys:
         if key in ignored:
             continue
         if action == "update" and not state.attrs[key].history.has_changes():

@@ -119,6 +119,25 @@ def require_login(principal: CurrentPrincipal) -> Principal:
 LoggedIn = Annotated[Principal, Depends(require_login)]
 
 
+def authenticated_caller(request: Request) -> Principal:
+    """Identify a logged-in caller with a short session of its own, closed before the endpoint runs.
+
+    For endpoints that write through another path (the sensor hub's group commit): holding a request
+    session while waiting would tie up one pooled connection per waiting request.
+    """
+    session = request.app.state.db.session()
+    try:
+        principal = resolve_principal(request, session)
+        session.commit()  # the API key's last use
+    finally:
+        session.close()
+    request.state.principal = principal
+    return require_login(principal)
+
+
+Caller = Annotated[Principal, Depends(authenticated_caller)]
+
+
 def require_roles(*roles: Role):
     """Build a dependency that refuses callers without one of ``roles`` (403)."""
 

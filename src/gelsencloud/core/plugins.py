@@ -117,6 +117,15 @@ class KpiProvider(Protocol):
 
 
 @dataclass(frozen=True)
+class EventHandler:
+    """A subscriber of the in-process event bus (``gelsencloud.core.events``), active while the server runs."""
+
+    pattern: str  # shell-style topic pattern, e.g. "maengelmelder.request.*"
+    handle: Callable[[Any], None]  # called with a gelsencloud.core.events.Event after commit
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Ingestor:
     """An ingestion path (webhook, MQTT topic, file import) an application offers."""
 
@@ -166,6 +175,7 @@ class Plugin:
     jobs: tuple[Job, ...] = ()
     kpi_providers: tuple[KpiProvider, ...] = ()
     ingestors: tuple[Ingestor, ...] = ()
+    event_handlers: tuple[EventHandler, ...] = ()
     demo: Callable[[DemoContext], None] | None = None
     demo_order: int = 100  # generators run in ascending order (reference data first)
     translations_en: dict[str, str] = field(default_factory=dict)
@@ -237,6 +247,10 @@ class PluginRegistry:
     def kpi_providers(self) -> list[KpiProvider]:
         """Return all KPI providers."""
         return [kp for p in self.plugins for kp in p.kpi_providers]
+
+    def event_handlers(self) -> list[EventHandler]:
+        """Return all event subscribers."""
+        return [h for p in self.plugins for h in p.event_handlers]
 
     def ingestors(self) -> list[Ingestor]:
         """Return all ingestors."""

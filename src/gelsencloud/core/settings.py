@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -28,6 +29,14 @@ class Settings(BaseSettings):
         None, description="Public base URL for absolute links, e.g. https://data.gelsenkirchen.de."
     )
     mqtt_url: str | None = Field(None, description="MQTT broker, e.g. mqtt://127.0.0.1:1883.")
+    sta_mqtt_select_topics: list[str] = Field(
+        default_factory=list,
+        description=(
+            "SensorThings MQTT topics with $select to serve, e.g. "
+            '["v1.1/Observations?$select=result,phenomenonTime"] (an external broker does not tell the '
+            "platform which topics clients subscribe to, so they are configured)."
+        ),
+    )
     city_profile: str = Field("gelsenkirchen", description="City profile name or path to a TOML file.")
     trusted_proxies: str = Field(
         "127.0.0.1,::1", description="Comma-separated proxy IPs whose X-Forwarded-* headers are honoured."
@@ -107,6 +116,12 @@ class Settings(BaseSettings):
             found.append("GELSENCLOUD_MAP_TILE_URL must be an http(s) URL or a site path.")
         if self.mqtt_url and not self.mqtt_url.startswith(("mqtt://", "mqtts://")):
             found.append("GELSENCLOUD_MQTT_URL must start with mqtt:// or mqtts://.")
+        for topic in self.sta_mqtt_select_topics:
+            if not re.fullmatch(r"v1\.1/[A-Za-z]+\?\$select=[\w@.]+(,[\w@.]+)*", topic):
+                found.append(
+                    f"GELSENCLOUD_STA_MQTT_SELECT_TOPICS: {topic!r} is not of the form "
+                    "v1.1/<EntitySet>?$select=a,b and is not served."
+                )
         return found
 
     def fatal_problems(self) -> list[str]:

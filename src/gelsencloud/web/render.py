@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -36,6 +37,21 @@ def format_number(value: float | int | None, lang: str, digits: int = 1) -> str:
 
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def _is_demo_city(state) -> bool:
+    """Tell whether this database holds the synthetic demo city (then every page says so)."""
+    known, checked = getattr(state, "demo_city", None), getattr(state, "demo_city_checked", 0.0)
+    if known is True or (known is False and time.monotonic() - checked < 60):
+        return known
+    from gelsencloud.core import demo
+
+    try:
+        state.demo_city = demo.is_built(state.db)
+    except Exception:  # noqa: BLE001 - an unmigrated database has no audit table yet; that is no demo
+        state.demo_city = False
+    state.demo_city_checked = time.monotonic()
+    return state.demo_city
 
 
 class Renderer:
@@ -80,6 +96,7 @@ class Renderer:
             "path": path,
             "num": lambda value, digits=1: format_number(value, lang, digits),
             "lang_switch_url": _with_lang(request, "en" if lang == "de" else "de"),
+            "demo_city": _is_demo_city(request.app.state),
         }
         values.update(context or {})
         html = self.env.get_template(template).render(values)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 WEB_TRANSLATIONS_EN: dict[str, str] = {
+    "Demo-Stadt:": "Demo city:",
+    "Alle Geräte, Messwerte, Meldungen und Kennzahlen auf dieser Seite sind synthetisch erzeugt, nicht echt.": (
+        "All devices, measurements, reports and key figures on this page are synthetic, not real."
+    ),
     "Menü": "Menu",
     "Karte": "Map",
     "Karte der Stadtteile": "Map of the quarters",

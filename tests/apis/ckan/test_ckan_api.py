@@ -160,3 +160,19 @@ def test_internal_datasets_only_for_their_tenant(client, catalog):
     assert INTERNAL in [r["name"] for r in private.json()["result"]["results"]]
     foreign = client.get("/api/3/action/package_search?include_private=true&rows=100", headers=auth(net_key))
     assert INTERNAL not in [r["name"] for r in foreign.json()["result"]["results"]]
+
+
+@pytest.mark.usefixtures("backend")
+def test_facets_count_only_what_the_caller_may_read(client, catalog, world):
+    """Facets are counted in SQL; the access rule must hold there too (internal keyword "intern")."""
+    params = {"include_private": "true", "rows": 0, "facet.field": '["tags", "groups", "organization"]'}
+    anonymous = client.get("/api/3/action/package_search", params=params).json()["result"]
+    tags = {i["name"]: i["count"] for i in anonymous["search_facets"]["tags"]["items"]}
+    assert anonymous["count"] == 10 and "intern" not in tags and tags["Demo"] == 9
+    organizations = {i["name"]: i["count"] for i in anonymous["search_facets"]["organization"]["items"]}
+    assert sum(organizations.values()) == 10
+    staff = client.get(
+        "/api/3/action/package_search", params=params, headers=auth(world.keys["city.editor"])
+    ).json()["result"]
+    staff_tags = {i["name"]: i["count"] for i in staff["search_facets"]["tags"]["items"]}
+    assert staff["count"] == 11 and staff_tags["intern"] == 1 and staff_tags["Demo"] == 10

@@ -48,6 +48,7 @@ def test_owslib_reads_landing_conformance_collections_items(served):
     assert "baumart" in api.collection_queryables(trees)["properties"]
 
 
+@pytest.mark.usefixtures("backend")
 def test_bbox_filters_features(client, catalog):
     trees = _trees_collection(client)
     every = client.get(f"/ogc/collections/{trees}/items", params={"limit": 1000}).json()["features"]

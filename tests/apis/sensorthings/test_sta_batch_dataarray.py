@@ -189,3 +189,79 @@ def test_add_observations_bulk_insert_checks_rights(client, editor, db, world):
                 add_observations(session, stream_id, rows[:1])
     with db.transaction(SYSTEM) as session:
         assert session.scalar(select(func.count()).select_from(Observation)) == 500
+
+
+def test_create_observations_reports_each_bad_row_and_keeps_the_good_ones(client, editor, db, world):
+    stream_id = _stream(client, editor)
+    documents = [
+        {
+            "Datastream": {"@iot.id": stream_id},
+            "components": ["phenomenonTime", "result", "parameters", "FeatureOfInterest/id"],
+            "dataArray": [
+                ["2024-02-01T00:00:00Z", 1.5, {"rssi": -90}, None],  # feature derived from the Location
+                ["2024-02-01T00:01:00Z", 2.5, None, 99999],  # no such feature
+                ["2024-02-01T00:02:00Z", 3.5, "laut", None],  # parameters must be an object
+                ["2024-02-01T00:03:00Z", 4.5],  # wrong width
+                ["2024-02-01T00:04:00Z/2024-02-01T00:05:00Z", "text", None, None],
+            ],
+        },
+        {"Datastream": {"@iot.id": stream_id}, "components": ["phenomenonTime"], "dataArray": [["2024-02-02"]]},
+    ]
+    response = client.post(f"{ROOT}/CreateObservations", json=documents, headers=editor)
+    assert response.status_code == 201
+    links = response.json()
+    assert len(links) == 6
+    assert links[0].startswith(f"http://testserver{ROOT}/Observations(")
+    assert "FeatureOfInterest" in links[1] and "99999" in links[1]
+    assert links[2].startswith("error") and "parameters" in links[2]
+    assert links[3].startswith("error") and "4 values" in links[3]
+    assert links[4].startswith(f"http://testserver{ROOT}/Observations(")
+    assert links[5].startswith("error") and "result" in links[5]
+    rows = client.get(
+        f"{ROOT}/Datastreams({stream_id})/Observations?$orderby=phenomenonTime&$expand=FeatureOfInterest",
+        headers=editor,
+    ).json()["value"]
+    assert [r["result"] for r in rows] == [1.5, "text"]
+    assert rows[0]["parameters"] == {"rssi": -90} and rows[0]["FeatureOfInterest"]["@iot.id"] > 0
+    assert rows[1]["phenomenonTime"] == "2024-02-01T00:04:00Z/2024-02-01T00:05:00Z"
+    stream = client.get(f"{ROOT}/Datastreams({stream_id})", headers=editor).json()
+    assert stream["phenomenonTime"] == "2024-02-01T00:00:00Z/2024-02-01T00:05:00Z"
+    # A malformed document is refused as a whole before anything is written.
+    broken = [documents[0], {"Datastream": {"@iot.id": stream_id}, "dataArray": []}]
+    assert client.post(f"{ROOT}/CreateObservations", json=broken, headers=editor).status_code == 400
+    assert len(client.get(f"{ROOT}/Observations", headers=editor).json()["value"]) == 2
+
+
+def test_create_observations_refuses_a_datastream_of_another_tenant(client, editor, db, world):
+    from helpers import auth
+
+    from gelsencloud.core import identity
+
+    stream_id = _stream(client, editor)
+    client.patch(f"{ROOT}/Things(1)", json={"@gelsencloud.classification": "public"}, headers=editor)
+    with db.transaction(SYSTEM) as session:
+        key = identity.create_api_key(
+            session, tenant=identity.get_tenant(session, "gelsen-net"), role="operator", name="net"
+        ).key
+    documents = [
+        {"Datastream": {"@iot.id": stream_id}, "components": ["result"], "dataArray": [[1], [2]]}
+    ]
+    response = client.post(f"{ROOT}/CreateObservations", json=documents, headers=auth(key))
+    assert response.status_code == 403, response.text
+    with db.transaction(SYSTEM) as session:
+        assert session.scalar(select(func.count()).select_from(Observation)) == 0
+
+
+def test_add_observations_writes_nothing_when_one_row_is_bad(db, client, editor, world):
+    stream_id = _stream(client, editor)
+    city_editor = Principal(
+        kind="apikey", tenant_id=world.tenants["stadt-gelsenkirchen"], role=Role.EDITOR, name="e"
+    )
+    rows = [{"phenomenonTime": "2024-01-01T00:00:00Z", "result": 1}, {"phenomenonTime": "gestern", "result": 2}]
+    from gelsencloud.apis.sensorthings.errors import StaError
+
+    with pytest.raises(StaError, match="phenomenonTime"):
+        with db.transaction(city_editor) as session:
+            add_observations(session, stream_id, rows)
+    with db.transaction(SYSTEM) as session:
+        assert session.scalar(select(func.count()).select_from(Observation)) == 0

@@ -149,3 +149,99 @@ def test_observations_published_to_the_broker_are_created(mqtt_client, editor, d
     notifications = [p for p in found[f"v1.1/Datastreams({unique})/Observations"] if "@iot.id" in p]
     assert [p["result"] for p in notifications] == [42]
     assert notifications[0]["@iot.selfLink"].startswith(f"http://testserver{ROOT}/Observations(")
+
+
+@pytest.fixture
+def select_client(settings, db, registry, world):
+    """The app with a configured $select topic, and a subscriber on it and on the retained latest topics."""
+    from fastapi.testclient import TestClient
+
+    from gelsencloud.core.app import create_app
+
+    url = require_mqtt()
+    host, port, *_ = parse_url(url)
+    received: queue.Queue = queue.Queue()
+    subscriber = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"sta-sel-{uuid.uuid4().hex[:8]}")
+    subscriber.on_message = lambda _c, _u, msg: received.put((msg.topic, json.loads(msg.payload)))
+    subscriber.connect(host, port)
+    subscriber.subscribe("v1.1/Observations?$select=result,phenomenonTime", qos=1)
+    subscriber.loop_start()
+    time.sleep(0.3)
+    topics = ["v1.1/Observations?$select=result,phenomenonTime"]
+    app = create_app(
+        settings.model_copy(update={"mqtt_url": url, "sta_mqtt_select_topics": topics}),
+        db,
+        registry,
+        run_jobs=False,
+    )
+    with TestClient(app) as client:
+        yield client, received
+    subscriber.loop_stop()
+    subscriber.disconnect()
+
+
+def test_select_topics_carry_only_the_selected_properties(select_client, editor):
+    client, received = select_client
+    thing_id = create(client, "Things", weather_station(name=f"SEL-{uuid.uuid4().hex[:6]}"), editor)
+    stream_id = client.get(f"{ROOT}/Things({thing_id})/Datastreams", headers=editor).json()["value"][0][
+        "@iot.id"
+    ]
+    value = uuid.uuid4().int % 1_000_000 + 0.5  # identifies this test's message on a shared broker
+    create(
+        client,
+        f"Datastreams({stream_id})/Observations",
+        {"result": value, "phenomenonTime": "2026-01-01T00:00:00Z"},
+        editor,
+    )
+    deadline, found = time.monotonic() + 5, None
+    while time.monotonic() < deadline and found is None:
+        try:
+            topic, payload = received.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        if payload.get("result") == value:
+            found = (topic, payload)
+    assert found == (
+        "v1.1/Observations?$select=result,phenomenonTime",
+        {"result": value, "phenomenonTime": "2026-01-01T00:00:00Z"},
+    )
+
+
+def test_the_newest_observation_of_a_datastream_is_retained(mqtt_client, editor):
+    client, _ = mqtt_client
+    newest = uuid.uuid4().int % 1_000_000 + 0.25  # retained messages outlive test runs: be unique
+    thing_id = create(client, "Things", weather_station(name=f"RET-{uuid.uuid4().hex[:6]}"), editor)
+    stream_id = client.get(f"{ROOT}/Things({thing_id})/Datastreams", headers=editor).json()["value"][0][
+        "@iot.id"
+    ]
+    create(
+        client,
+        f"Datastreams({stream_id})/Observations",
+        {"result": newest, "phenomenonTime": "2026-01-02T00:00:00Z"},
+        editor,
+    )
+    # A backfilled older value must not replace the retained latest one.
+    create(
+        client,
+        f"Datastreams({stream_id})/Observations",
+        {"result": 1, "phenomenonTime": "2026-01-01T00:00:00Z"},
+        editor,
+    )
+    time.sleep(0.5)
+    host, port, *_ = parse_url(require_mqtt())
+    late: queue.Queue = queue.Queue()
+    subscriber = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"sta-ret-{uuid.uuid4().hex[:8]}")
+    subscriber.on_message = lambda _c, _u, msg: late.put((msg.topic, json.loads(msg.payload), msg.retain))
+    subscriber.connect(host, port)
+    topic = f"v1.1/Datastreams({stream_id})/Observations/latest"
+    subscriber.subscribe(
+        topic, qos=1
+    )  # subscribed after the fact: the broker hands over the retained message
+    subscriber.loop_start()
+    try:
+        got = late.get(timeout=5)
+    finally:
+        subscriber.loop_stop()
+        subscriber.disconnect()
+    assert got[0] == topic and got[2] is True
+    assert got[1]["result"] == newest and got[1]["phenomenonTime"] == "2026-01-02T00:00:00Z"

@@ -98,11 +98,11 @@ def test_open_data_provider_counts_public_datasets_and_usage_when_offered(import
         for level in ("public", "public", "internal"):
             session.add(Dataset.sample(tenant_id=city, classification=level, marker="x"))
     provider = OpenDataKpis()
+    # without the portal's usage hook nothing is invented for the usage KPI
+    monkeypatch.delattr(opendata_service, "usage_count", raising=False)
     with imported.transaction(SYSTEM) as session:
         values = provider.compute(session, datetime(2026, 1, 1, tzinfo=UTC), datetime.now(UTC))
-    assert [(v.kpi_id, v.value) for v in values] == [
-        ("od-datasets-published-count", 2.0)
-    ]  # no usage data yet
+    assert [(v.kpi_id, v.value) for v in values] == [("od-datasets-published-count", 2.0)]
     calls = []
 
     def usage_count(session, start, end):
@@ -163,8 +163,63 @@ def test_air_quality_provider_computes_from_series(imported):
     assert (
         values["air-no2-annual-mean"].value == 30.0 and values["air-no2-annual-mean"].district_code == "buer"
     )
-    assert report.stored == 3
+    # annual window: 2 annual means, 2 running annual means, PM10 days, NO2 hours, EAQI poor days;
+    # the daily window (yesterday) has no data, so no EAQI day value
+    assert report.stored == 7
     with imported.transaction(SYSTEM) as session:
         pm = session.scalar(select(KpiValue).where(KpiValue.kpi_code == "ru-particulate-matter"))
     assert pm.district_code == "buer" and pm.details["provider_kpi_id"] == "air-pm10-annual-mean"
     assert AirQualityKpis().compute(None, start, NOW) == []  # no sensor data yet: nothing invented
+
+
+def test_air_quality_provider_eaqi_running_mean_and_no2_hours_on_known_data(imported):
+    now = datetime(2026, 3, 2, 6, tzinfo=UTC)
+    day = datetime(2026, 2, 28, 23, tzinfo=UTC)  # 00:00 UTC+1 on 1 March
+    december = datetime(2025, 12, 1, tzinfo=UTC)
+    pm10 = [(december + timedelta(hours=h), 40.0) for h in range(48)]
+    pm10 += [(day + timedelta(hours=h), 130.0) for h in range(24)]
+    no2 = [(day + timedelta(hours=h), 250.0 if h < 20 else 30.0) for h in range(24)]
+    pm25 = [(day + timedelta(hours=h), 10.0) for h in range(24)]
+    calls = []
+
+    def loader(session, start, end):
+        calls.append((start, end))
+        pick = lambda series: [(t, v) for t, v in series if start <= t < end]  # noqa: E731
+        return {None: {"pm10": pick(pm10), "no2": pick(no2), "pm25": pick(pm25)}}
+
+    provider = AirQualityKpis(loader)
+    with imported.transaction(SYSTEM) as session:
+        year = {v.kpi_id: v for v in provider.compute(session, datetime(2026, 1, 1, tzinfo=UTC), now)}
+    assert calls[0] == (now - timedelta(days=365), now)  # one load covers the running year too
+    assert year["air-pm10-annual-mean"].value == 130.0  # 2026 only
+    assert year["air-pm10-rolling-annual-mean"].value == 70.0  # (48 * 40 + 24 * 130) / 72
+    assert year["air-pm10-days-over-50"].value == 1.0
+    assert (
+        year["air-no2-hours-over-200"].value == 20.0
+        and year["air-no2-hours-over-200"].details["allowed"] == 18
+    )
+    assert year["air-eaqi-days-poor"].value == 1.0
+    assert year["air-eaqi-days-poor"].details["days_per_level"] == {"6": 1}  # NO2 mean 213 µg/m³
+    with imported.transaction(SYSTEM) as session:
+        one_day = provider.compute(
+            session, datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)
+        )
+    assert calls[-1] == (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC))  # no year loaded
+    assert [v.kpi_id for v in one_day] == ["air-eaqi-daily"]
+    with imported.transaction(SYSTEM) as session:
+        report = run_live_kpis(session, [provider], now=now)
+        stored = {
+            v.kpi_code: v
+            for v in session.scalars(select(KpiValue).where(KpiValue.origin == "live"))
+            if v.district_code is None
+        }
+    assert not report.providers_failed
+    eaqi = stored["ru-air-quality-index"]  # the catalogue's daily "Air Quality Index"
+    assert (eaqi.period_start.isoformat(), eaqi.period_end.isoformat()) == ("2026-03-01", "2026-03-01")
+    # 1 March in the daily window: PM10 130 -> 4, PM2.5 10 -> 2, NO2 (19 x 250 + 4 x 30) / 23 = 212 -> 6
+    assert eaqi.value == 6.0
+    data = eaqi.details["data"]
+    assert data["dominant"] == "no2" and data["sub_indices"] == {"pm10": 4, "pm25": 2, "no2": 6}
+    assert data["level_de"] == "Extrem schlecht" and data["version"] == "2024"
+    assert eaqi.classification == "internal"  # indicative sensor data stay drafts
+    assert stored["air-pm10-rolling-annual-mean"].value == 70.0

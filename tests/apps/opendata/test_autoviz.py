@@ -142,7 +142,9 @@ def test_chart_api_and_embed_page(client, catalog):
     ds = client.get("/api/v1/opendata/datasets/demo-abfallmengen-nach-abfallart").json()
     dist = ds["distributions"][0]
     charts = client.get(f"/api/v1/opendata/distributions/{dist['id']}/charts").json()["charts"]
-    assert charts and charts[0]["spec"]["data"]["url"].endswith(f"/distributions/{dist['id']}/export.json")
+    assert charts and charts[0]["spec"]["data"]["url"].endswith(
+        f"/distributions/{dist['id']}/export.json?_chart=1"
+    )
     for chart in charts:
         _assert_valid(chart["spec"])
     embed = client.get("/daten/demo-abfallmengen-nach-abfallart/diagramm/1")
@@ -150,3 +152,27 @@ def test_chart_api_and_embed_page(client, catalog):
     assert "/static/core/vendor/vega-embed/vega-embed.min.js" in embed.text and "vegaEmbed(" in embed.text
     assert client.get("/static/core/vendor/vega-embed/vega-embed.min.js").status_code == 200
     assert client.get("/daten/demo-abfallmengen-nach-abfallart/diagramm/99").status_code == 404
+
+
+def test_embedded_charts_have_stable_keys(client, catalog):
+    import re
+
+    from gelsencloud.apps.opendata.pages import chart_key
+
+    name = "demo-abfallmengen-nach-abfallart"
+    page = client.get(f"/daten/{name}").text
+    keys = re.findall(rf'src="/daten/{name}/diagramm/([0-9]+-[a-z-]+-[0-9a-f]{{10}})"', page)
+    assert len(keys) >= 2 and len(set(keys)) == len(keys)
+    first = client.get(f"/daten/{name}/diagramm/{keys[0]}")
+    assert first.status_code == 200 and "vegaEmbed(" in first.text
+    # the key names the table, chart type and columns, not the rank
+    dist_id, rest = keys[0].split("-", 1)
+    kind = rest[:-11]  # "<dist>-<kind>-<10 hex digits>"; kinds may contain "-" (multi-line)
+    charts = client.get(f"/api/v1/opendata/distributions/{dist_id}/charts").json()["charts"]
+    assert any(c["kind"] == kind for c in charts)
+    assert (
+        chart_key(1, "bar", ("a", "b")) == chart_key(1, "bar", ("a", "b")) != chart_key(1, "bar", ("b", "a"))
+    )
+    wrong = f"{dist_id}-{kind}-0000000000"
+    assert client.get(f"/daten/{name}/diagramm/{wrong}").status_code == 404
+    assert client.get(f"/daten/{name}/diagramm/1").status_code == 200  # numbers still work

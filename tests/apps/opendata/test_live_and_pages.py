@@ -95,7 +95,10 @@ def test_dataset_page_shows_distributions_preview_chart_and_apis(client, catalog
     page = client.get("/daten/demo-abfallmengen-nach-abfallart")
     assert page.status_code == 200
     assert "<caption>abfallmengen.csv" in page.text  # preview table
-    assert "/daten/demo-abfallmengen-nach-abfallart/diagramm/1" in page.text
+    assert re.search(
+        r'<iframe src="/daten/demo-abfallmengen-nach-abfallart/diagramm/\d+-[a-z-]+-[0-9a-f]{10}"', page.text
+    )
+    assert "Seitenaufrufe" in page.text  # usage figures
     assert "/dataset/demo-abfallmengen-nach-abfallart.ttl" in page.text and "package_show" in page.text
     assert client.get("/daten/demo-interne-planungsliste-sanierungen").status_code == 404
 

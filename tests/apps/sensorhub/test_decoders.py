@@ -20,6 +20,7 @@ def test_registry_lists_all_city_decoders() -> None:
         "elsys",
         "gelsencloud-airq",
         "gelsencloud-fill",
+        "gelsencloud-heat",
         "gelsencloud-parking",
         "gelsencloud-people",
         "gelsencloud-power",
@@ -122,6 +123,31 @@ VECTORS = [
         {"volume": (123456, "L"), "leak": (False, "{bool}"), "backflow": (True, "{bool}")},
     ),
     ("gelsencloud-power", 1, "0100BC614EFFFFFA24", {"energy": (12345678, "W.h"), "power": (-1500, "W")}),
+    (
+        # 48,213 kWh, 1,234,567 L, flow 70.50 degC (0x1B8A), return 45.25 degC (0x11AD), no error
+        "gelsencloud-heat",
+        1,
+        "010000BC550012D6871B8A11AD00",
+        {
+            "heat_energy": (48213, "kW.h"),
+            "heat_volume": (1234567, "L"),
+            "flow_temperature": (70.5, "Cel"),
+            "return_temperature": (45.25, "Cel"),
+            "meter_error": (False, "{bool}"),
+        },
+    ),
+    (
+        # return temperature not measured (0x7FFF), error bit set
+        "gelsencloud-heat",
+        1,
+        "0100000001000000021B8A7FFF01",
+        {
+            "heat_energy": (1, "kW.h"),
+            "heat_volume": (2, "L"),
+            "flow_temperature": (70.5, "Cel"),
+            "meter_error": (True, "{bool}"),
+        },
+    ),
     (
         "gelsencloud-people",
         1,

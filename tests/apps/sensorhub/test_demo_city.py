@@ -67,7 +67,7 @@ def test_demo_generator_backfills_and_live_uplinks_pass_the_webhooks(db, setting
         observations = session.scalar(select(func.count()).select_from(Observation))
         categories = {d.category for d in devices}
     assert (
-        len(devices) == 162 and {"wifi_hotspot", "ev_charger", "air_quality", "people_counter"} <= categories
+        len(devices) == 166 and {"wifi_hotspot", "ev_charger", "air_quality", "people_counter"} <= categories
     )
     assert observations > 4000
     assert all("Demo" in d.name for d in devices)

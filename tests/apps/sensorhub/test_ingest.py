@@ -337,3 +337,93 @@ def test_network_server_decoded_payloads_are_used(client, world):
     empty = replace(message(dev_eui="a84041000181c061", f_cnt=6, payload=b"\x01"), decoded=None)
     refused = client.post("/ingest/chirpstack?event=up", json=chirpstack_v4_body(empty), headers=auth(key))
     assert refused.status_code == 422 and "no decoded object" in refused.json()["message"]
+
+
+@pytest.mark.usefixtures("backend")
+def test_a_batch_of_uplinks_is_stored_with_the_same_outcome_as_one_by_one(client, world, db):
+    from sqlalchemy import func
+
+    from gelsencloud.apis.sensorthings.models import Observation
+
+    key = world.keys["net.operator"]
+    assert register(client, key).status_code == 201
+    operator = Principal(kind="apikey", tenant_id=world.tenants["gelsen-net"], role=Role.OPERATOR, name="op")
+    start = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+    good = [message(f_cnt=n, at=start + timedelta(minutes=n)) for n in range(1, 6)]
+    batch = [
+        *(((m, chirpstack_v4_body(m)) for m in good)),
+        (good[0], chirpstack_v4_body(good[0])),  # the same event twice in one batch
+        (message(dev_eui="0000000000000bad", f_cnt=9), {}),  # unknown device
+        (message(f_cnt=10, payload=b"\x01"), {}),  # undecodable
+    ]
+    with db.transaction(operator) as session:
+        results = service.ingest_uplinks(session, batch)
+    assert [r.status for r in results] == ["processed"] * 5 + ["duplicate", "unknown_device", "failed"]
+    assert results[5].uplink_id == results[0].uplink_id and all(r.observations == 6 for r in results[:5])
+    assert len({r.uplink_id for r in results}) == 7
+    with db.transaction(operator) as session:
+        again = service.ingest_uplinks(session, batch[:2])
+        assert [r.status for r in again] == ["duplicate", "duplicate"]
+        assert [r.uplink_id for r in again] == [results[0].uplink_id, results[1].uplink_id]
+    with db.transaction(SYSTEM) as session:
+        assert session.scalar(select(func.count()).select_from(Observation)) == 30
+        assert session.scalar(select(func.count()).select_from(Uplink)) == 7
+        stored = session.scalars(select(Uplink).order_by(Uplink.id)).all()
+        assert [u.observations for u in stored] == [6, 6, 6, 6, 6, 0, 0]
+        device = session.scalar(select(Device))
+        assert device.last_f_cnt == 10  # the newest reception (10:00, undecodable) sets the link state
+        stream_id = device.datastreams["pm10"]
+    pm10 = client.get(
+        f"/sta/v1.1/Datastreams({stream_id})?$expand=Observations($orderby=phenomenonTime)", headers=auth(key)
+    ).json()
+    assert [o["result"] for o in pm10["Observations"]] == [AIR["pm10"]] * 5
+    assert pm10["phenomenonTime"] == "2026-11-27T08:01:00Z/2026-11-27T08:05:00Z"
+    assert pm10["Observations"][0]["parameters"]["rssi"] == -97.0
+
+
+@pytest.mark.usefixtures("backend")
+def test_a_batch_for_another_tenants_device_writes_nothing(client, world, db):
+    from gelsencloud.core.classification import PermissionDenied
+
+    assert register(client, world.keys["net.operator"], classification="public").status_code == 201
+    outsider = Principal(
+        kind="apikey", tenant_id=world.tenants["stadt-gelsenkirchen"], role=Role.OPERATOR, name="city"
+    )
+    with pytest.raises(PermissionDenied):
+        with db.transaction(outsider) as session:
+            service.ingest_uplinks(session, [(message(f_cnt=1), {}), (message(f_cnt=2), {})])
+    with db.transaction(SYSTEM) as session:
+        assert session.scalars(select(Uplink)).all() == []
+
+
+@pytest.mark.usefixtures("backend")
+def test_concurrent_webhooks_share_transactions_and_each_answers_after_commit(app, client, world, db):
+    import asyncio
+
+    import httpx
+    from helpers import serve
+    from sqlalchemy import func
+
+    from gelsencloud.apis.sensorthings.models import Observation
+
+    key = world.keys["net.operator"]
+    assert register(client, key).status_code == 201
+    start = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
+    ups = [message(f_cnt=n, at=start + timedelta(seconds=n)) for n in range(40)]
+    bodies = [chirpstack_v4_body(u) for u in ups] + [chirpstack_v4_body(ups[0])]  # one repeat
+
+    async def send_all(base: str) -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=base, headers=auth(key), timeout=60) as http:
+            return await asyncio.gather(*(http.post("/ingest/chirpstack?event=up", json=b) for b in bodies))
+
+    with serve(app) as base:
+        responses = asyncio.run(send_all(base))
+    assert all(r.status_code == 200 for r in responses), [r.text for r in responses if r.status_code != 200]
+    statuses = [r.json()["status"] for r in responses]
+    assert statuses.count("processed") == 40 and statuses.count("duplicate") == 1
+    with db.transaction(SYSTEM) as session:  # answered means committed
+        assert session.scalar(select(func.count()).select_from(Observation)) == 240
+        assert session.scalar(select(func.count()).select_from(Uplink)) == 40
+    batchers = list(app.state._uplink_batchers.values())
+    assert batchers and batchers[0].stats["uplinks"] == 41
+    assert batchers[0].stats["batches"] < 41  # concurrent requests were written together

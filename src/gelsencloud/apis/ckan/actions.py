@@ -7,14 +7,14 @@ import re
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gelsencloud import __version__
 from gelsencloud.apis.ckan import errors
 from gelsencloud.apis.ckan.dicts import group_dict, organization_dict, package_dict, resource_dict
-from gelsencloud.apps.opendata import service, vocab
+from gelsencloud.apps.opendata import service, usage, vocab
 from gelsencloud.apps.opendata.models import Dataset
 from gelsencloud.apps.opendata.urls import Urls
 from gelsencloud.core.auth import DbSession
@@ -91,9 +91,10 @@ def _list(value: Any) -> list[str]:
 class Ctx:
     """What every action needs: session, URLs, tenants, city profile."""
 
-    def __init__(self, request: Request, session: Session) -> None:
+    def __init__(self, request: Request, session: Session, background: BackgroundTasks | None = None) -> None:
         self.request = request
         self.session = session
+        self.background = background or BackgroundTasks()
         self.urls = Urls(request)
         self.tenants = service.tenants_by_id(session)
         self.city = request.app.state.city
@@ -130,7 +131,16 @@ def package_show(ctx: Ctx, params):
         dataset = service.get_dataset(ctx.session, _required(params, "id"))
     except NotFound:
         raise errors.not_found("Dataset") from None
-    return ctx.package(dataset)
+    usage.track(ctx.request, ctx.background, dataset.id, usage.API)
+    package = ctx.package(dataset)
+    # CKAN's tracking: the package counts page views, each resource its downloads (recent = 14 days)
+    figures = usage.dataset_usage(ctx.session, dataset.id)
+    package["tracking_summary"] = figures["views"]
+    package["usage"] = figures
+    downloads = usage.distribution_downloads(ctx.session, dataset.id)
+    for resource, dist in zip(package["resources"], dataset.distributions, strict=True):
+        resource["tracking_summary"] = downloads.get(dist.id, {"total": 0, "recent": 0})
+    return package
 
 
 def current_package_list_with_resources(ctx: Ctx, params):
@@ -327,7 +337,12 @@ def resource_show(ctx: Ctx, params):
     dataset = ctx.session.get(Dataset, dist.dataset_id)
     if dataset is None:
         raise errors.not_found("Resource was not found.")
-    return resource_dict(dist, dataset, ctx.urls, dataset.distributions.index(dist))
+    usage.track(ctx.request, ctx.background, dataset.id, usage.API, dist.id)
+    resource = resource_dict(dist, dataset, ctx.urls, dataset.distributions.index(dist))
+    resource["tracking_summary"] = usage.distribution_downloads(ctx.session, dataset.id).get(
+        dist.id, {"total": 0, "recent": 0}
+    )
+    return resource
 
 
 def status_show(ctx: Ctx, params):
@@ -365,12 +380,18 @@ ACTIONS = {
 def register(router: APIRouter) -> None:
     """Add the CKAN action routes to the plugin's flat router."""
 
-    def run(name: str, request: Request, session: DbSession, params: dict = Depends(action_params)):
+    def run(
+        name: str,
+        request: Request,
+        session: DbSession,
+        background: BackgroundTasks,
+        params: dict = Depends(action_params),
+    ):
         """CKAN Action API: call a read action."""
         action = ACTIONS.get(name)
         if action is None:
             raise errors.CkanError(400, None, f"Bad request - Action name not known: {name}")
-        result = action(Ctx(request, session), params)
+        result = action(Ctx(request, session, background), params)
         return {
             "help": absolute_url(request, f"/api/3/action/help_show?name={name}"),
             "success": True,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import Response
 
 from gelsencloud.apis.dcat.graph import MIME, PER_PAGE, RDFLIB_FORMAT, CatalogBuilder, new_graph
-from gelsencloud.apps.opendata import service
+from gelsencloud.apps.opendata import service, usage
 from gelsencloud.apps.opendata.urls import Urls
 from gelsencloud.core.auth import DbSession
 from gelsencloud.core.identity import InvalidInput, NotFound
@@ -61,13 +61,14 @@ def register(router: APIRouter) -> None:
         builder.paging(urls.abs(f"/catalog.{fmt}"), page, len(datasets), query)
         return _serialize(graph, fmt)
 
-    def dataset(name: str, fmt: str, request: Request, session: DbSession):
+    def dataset(name: str, fmt: str, request: Request, session: DbSession, background: BackgroundTasks):
         """DCAT-AP.de description of one public dataset."""
         if fmt not in MIME:
             raise NotFound(f"unknown RDF format {fmt!r}; use ttl, rdf or jsonld")
         record = service.get_dataset(session, name)
         if record.classification != "public":
             raise NotFound(f"dataset {name!r} not found")
+        usage.track(request, background, record.id, usage.API)
         graph = new_graph()
         CatalogBuilder(graph, Urls(request), service.tenants_by_id(session), request.app.state.city).dataset(
             record

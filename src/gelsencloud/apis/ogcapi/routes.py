@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import shapely
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
 from shapely.geometry import box, mapping, shape
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from gelsencloud.apis.ogcapi import cql2
 from gelsencloud.apis.ogcapi.errors import OgcError
-from gelsencloud.apps.opendata import tabular
+from gelsencloud.apps.opendata import charts, tabular, usage
 from gelsencloud.apps.opendata.models import DataRow, Dataset, Distribution
 from gelsencloud.core.auth import DbSession
 from gelsencloud.core.http import absolute_url
@@ -90,8 +90,14 @@ class Collection:
     time_property: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def features(self, session: Session, equals: dict[str, str]) -> Iterator[tuple[str, dict, dict | None]]:
-        """Yield (feature id, properties, geometry) matching property equality filters."""
+    def features(
+        self, session: Session, equals: dict[str, str], bbox: tuple[float, float, float, float] | None = None
+    ) -> Iterator[tuple[str, dict, dict | None]]:
+        """Yield (feature id, properties, geometry) matching property equality filters.
+
+        With ``bbox`` (CRS84 bounds) a table of points is narrowed in SQL to the points inside
+        it, so a small window does not decode every feature; the caller still tests exactly.
+        """
         if self.level:
             stmt = select(CityArea).where(CityArea.level == self.level).order_by(CityArea.code)
             for area in session.scalars(stmt):
@@ -101,9 +107,14 @@ class Collection:
             return
         dist = self.dist
         filters = [(k, "exact", v) for k, v in equals.items()]
+        clauses = tabular.base_query(dist, filters)
+        if bbox is not None and charts.geometry_type(session, dist) == "Point":
+            x = DataRow.geometry[("coordinates", 0)].as_float()
+            y = DataRow.geometry[("coordinates", 1)].as_float()
+            clauses += [x >= bbox[0], x <= bbox[2], y >= bbox[1], y <= bbox[3]]
         stmt = (
             select(DataRow.rownum, DataRow.data, DataRow.geometry)
-            .where(*tabular.base_query(dist, filters))
+            .where(*clauses)
             .order_by(DataRow.rownum)
             .execution_options(yield_per=1000)
         )
@@ -351,7 +362,7 @@ def register(router: APIRouter) -> None:
         return JSONResponse(body, media_type="application/schema+json")
 
     @router.get("/ogc/collections/{collection_id}/items", tags=["ogcapi"])
-    def items(collection_id: str, request: Request, session: DbSession):
+    def items(collection_id: str, request: Request, session: DbSession, background: BackgroundTasks):
         """Features with limit/offset, bbox, datetime, property filters, CQL2 text and crs."""
         c = _collection(session, collection_id)
         params = request.query_params
@@ -384,7 +395,7 @@ def register(router: APIRouter) -> None:
         if unknown:
             raise OgcError(400, "InvalidParameterValue", f"unknown parameters {unknown}")
         features, matched = [], 0
-        for fid, props, geometry in c.features(session, equals):
+        for fid, props, geometry in c.features(session, equals, area.bounds if area is not None else None):
             if area is not None and (geometry is None or not shape(geometry).intersects(area)):
                 continue
             if interval and not _in_interval(props.get(c.time_property), *interval):
@@ -428,16 +439,22 @@ def register(router: APIRouter) -> None:
             "timeStamp": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
             "links": links,
         }
+        if c.dist is not None:
+            usage.track(request, background, c.dist.dataset_id, usage.API, c.dist.id)
         if _wants_html(request):
             return _html(request, c.title, body)
         return JSONResponse(body, media_type="application/geo+json", headers={"Content-Crs": f"<{crs}>"})
 
     @router.get("/ogc/collections/{collection_id}/items/{feature_id}", tags=["ogcapi"])
-    def item(collection_id: str, feature_id: str, request: Request, session: DbSession):
+    def item(
+        collection_id: str, feature_id: str, request: Request, session: DbSession, background: BackgroundTasks
+    ):
         """One feature."""
         c = _collection(session, collection_id)
         crs = _crs_param(request.query_params.get("crs"), "crs")
         for fid, props, geometry in _one(c, session, feature_id):
+            if c.dist is not None:
+                usage.track(request, background, c.dist.dataset_id, usage.API, c.dist.id)
             body = {
                 "type": "Feature",
                 "id": fid,

@@ -17,6 +17,7 @@ from starlette.datastructures import FormData, UploadFile
 from gelsencloud.apis.open311.errors import Open311Error
 from gelsencloud.apis.open311.formats import FORMATS, MIME_TYPES, respond, w3c
 from gelsencloud.apps.maengelmelder import citizen_gateway as gateway
+from gelsencloud.apps.maengelmelder import open311_queries as queries
 from gelsencloud.apps.maengelmelder import service as svc
 from gelsencloud.apps.maengelmelder.config import Jurisdiction, catalogue
 from gelsencloud.apps.maengelmelder.models import Report, ReportNote, ReportPhoto, Service
@@ -120,26 +121,34 @@ def service_definition(service: Service) -> dict[str, Any]:
     return {"service_code": str(service.code), "attributes": attributes}
 
 
-def photo_url(request: Request, photo: ReportPhoto) -> str:
+def photo_url(request: Request, photo: ReportPhoto | Any) -> str:
     """Absolute URL of a published photo."""
     return absolute_url(request, f"/api/v1/maengelmelder/photos/{photo.id}.jpg")
 
 
 def request_item(
     request: Request,
-    report: Report,
-    notes: list[ReportNote],
-    photos: list[ReportPhoto],
+    report: Report | Any,
+    notes: list[ReportNote] | list[Any],
+    photos: list[ReportPhoto] | list[Any],
     service: Service | None,
     extensions: bool,
+    status_note: str | None = None,
 ) -> dict[str, Any]:
-    """A GeoReport v2 service request; with ``extensions`` also notes, attributes and photos."""
-    status_notes = [n for n in notes if n.kind == "status"]
+    """A GeoReport v2 service request; with ``extensions`` also notes, attributes and photos.
+
+    ``report``, ``notes`` and ``photos`` are ORM objects or rows with the same attribute names.
+    ``status_note`` (the ``status_notes`` field) is the latest status note once staff have written one (the note written on
+    submission is not a status note of the city); without ``notes`` the caller passes it.
+    """
+    if notes:
+        status_notes = [n for n in notes if n.kind == "status"]
+        status_note = status_notes[-1].text if len(status_notes) > 1 else None
     media = report.media_url or (photo_url(request, photos[0]) if photos else None)
     item: dict[str, Any] = {
         "service_request_id": str(report.id),
         "status": open311_status(report.status),
-        "status_notes": status_notes[-1].text if len(status_notes) > 1 else None,
+        "status_notes": status_note,
         "service_name": report.service_name,
         "service_code": str(report.service_code),
         "description": report.description or None,
@@ -171,6 +180,8 @@ def request_item(
             "detailed_status": STATUSES[report.status].detailed,
             "status_label": STATUSES[report.status].label_de,
             "channel": report.channel,
+            "location_source": report.location_source or None,
+            "address_source": report.address_source or None,
             "district": report.district_code,
             "quarter": report.quarter_code,
             "duplicate_of": str(report.duplicate_of_id) if report.duplicate_of_id else None,
@@ -195,6 +206,34 @@ def request_item(
             for i, n in enumerate(notes)
         ]
     return item
+
+
+def update_item(request: Request, note: ReportNote, report: Report) -> dict[str, Any]:
+    """One ``request_update`` as FixMyStreet's Open311 client reads it (status in its vocabulary)."""
+    status = note.status if note.status in STATUSES else report.status
+    return {
+        "update_id": str(note.id),
+        "service_request_id": str(report.id),
+        "status": STATUSES[status].detailed,
+        "updated_datetime": w3c(note.created_at),
+        "description": note.text,
+        "media_url": None,
+        "external_status_code": status,
+    }
+
+
+def _window(params, fmt: str) -> tuple[datetime, datetime]:
+    """start_date/end_date of the updates feed: at most 90 days, the last 24 hours by default."""
+    start, end = _datetime(params, "start_date", fmt), _datetime(params, "end_date", fmt)
+    if start and end and end < start:
+        raise Open311Error(400, "end_date is before start_date", fmt)
+    if start and end and end - start > MAX_WINDOW:
+        raise Open311Error(400, "start_date and end_date may span at most 90 days", fmt)
+    if end is None:
+        end = min(start + MAX_WINDOW, utcnow()) if start else utcnow()
+    if start is None:
+        start = end - timedelta(days=1)
+    return start, end
 
 
 def _value_names(attr: dict | None, value: Any) -> Any:
@@ -280,8 +319,12 @@ def register(router: APIRouter) -> None:
         tenant_id = _tenant(request, _jurisdiction(params, fmt), fmt)
         query, extensions, page, page_size = _request_query(params, fmt, tenant_id)
         with request.app.state.db.transaction() as session:  # anonymous: public reports only
-            total = svc.count_reports(session, query)
-            items = _items(request, session, svc.list_reports(session, query), extensions)
+            rows = queries.list_report_rows(session, query, extended=extensions)
+            if len(rows) < page_size and (rows or query.offset == 0):  # last page: no need to count
+                total = query.offset + len(rows)
+            else:
+                total = svc.count_reports(session, query)
+            items = _items(request, session, rows, extensions)
         headers = {"X-Total-Count": str(total), "X-Page": str(page), "X-Page-Size": str(page_size)}
         return respond(fmt, "service_requests", "request", items, headers=headers)
 
@@ -303,6 +346,32 @@ def register(router: APIRouter) -> None:
                 raise missing
             items = _items(request, session, [report], extensions)
         return respond(fmt, "service_requests", "request", items)
+
+    @router.get(PREFIX + "/servicerequestupdates.{fmt}", tags=["open311"])
+    def get_updates(fmt: str, request: Request) -> Response:
+        """Public status updates in a time window (FixMyStreet's ``servicerequestupdates`` extension)."""
+        fmt = _fmt(fmt)
+        params = request.query_params
+        tenant_id = _tenant(request, _jurisdiction(params, fmt), fmt)
+        start, end = _window(params, fmt)
+        ids = _list(params, "service_request_id")
+        if not all(i.isdigit() for i in ids):
+            raise Open311Error(400, "service_request_id must be a comma-separated list of ids", fmt)
+        page = _int(params, "page", fmt, 1, 1, 1_000_000)
+        page_size = _int(params, "page_size", fmt, MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+        with request.app.state.db.transaction() as session:  # anonymous: public notes of public reports
+            rows, total = queries.status_updates(
+                session,
+                tenant_id,
+                start=start,
+                end=end,
+                report_ids=[int(i) for i in ids] or None,
+                offset=(page - 1) * page_size,
+                limit=page_size,
+            )
+            items = [update_item(request, note, report) for note, report in rows]
+        headers = {"X-Total-Count": str(total), "X-Page": str(page), "X-Page-Size": str(page_size)}
+        return respond(fmt, "service_requests_updates", "request_update", items, headers=headers)
 
     @router.get(PREFIX + "/tokens/{token}.{fmt}", tags=["open311"])
     def get_token(token: str, fmt: str, request: Request) -> Response:
@@ -450,12 +519,16 @@ def _request_query(params, fmt: str, tenant_id: int) -> tuple[svc.ReportQuery, b
     return query, extensions, page, page_size
 
 
-def _items(request: Request, session, reports: list[Report], extensions: bool) -> list[dict[str, Any]]:
+def _items(request: Request, session, reports: list[Any], extensions: bool) -> list[dict[str, Any]]:
+    """Representations of reports (ORM objects or rows with the same attribute names)."""
     ids = [r.id for r in reports]
-    notes = svc.notes_of(session, ids)
-    photos = svc.photos_of(session, ids)
+    photos = queries.photo_rows_of(session, ids)
+    if not extensions:  # only the latest status note is shown: no need to read the whole history
+        latest = queries.latest_status_notes(session, ids)
+        return [request_item(request, r, [], photos[r.id], None, False, latest.get(r.id)) for r in reports]
+    notes = queries.note_rows_of(session, ids)
     services = {}
-    if extensions and reports:
+    if reports:
         for s in svc.list_services(session, reports[0].tenant_id, include_inactive=True):
             services[s.code] = s
     return [

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
-from gelsencloud.core.plugins import Ingestor, Plugin
+from gelsencloud.core.plugins import Ingestor, Job, Plugin
 
 HERE = Path(__file__).resolve().parent
 
@@ -27,6 +28,12 @@ def _mqtt(topic: str, payload: bytes, db) -> None:
     handle_message(topic, payload, db)
 
 
+def _retention(ctx) -> str:
+    from gelsencloud.apis.sensorthings.retention import run_job
+
+    return run_job(ctx)
+
+
 plugin = Plugin(
     name="sensorthings",
     title_de="Sensordaten (SensorThings API)",
@@ -36,6 +43,14 @@ plugin = Plugin(
     migrations=HERE / "migrations",
     api_router=_api_router,
     exception_handlers=_error_handlers(),
+    jobs=(
+        Job(
+            "sensorthings.retention",
+            _retention,
+            timedelta(days=1),
+            "Down-sample and expire Observations by each Datastream's properties.retention policy.",
+        ),
+    ),
     ingestors=(
         Ingestor(
             "sensorthings.mqtt",

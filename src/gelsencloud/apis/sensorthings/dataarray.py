@@ -10,6 +10,7 @@ from gelsencloud.apis.sensorthings.errors import StaError, bad_request
 from gelsencloud.apis.sensorthings.query import QueryOptions
 from gelsencloud.apis.sensorthings.schema import ENTITY_TYPES
 from gelsencloud.apis.sensorthings.serialize import prop_value, self_link
+from gelsencloud.core.classification import PermissionDenied
 
 DEFAULT_COMPONENTS = ("id", "phenomenonTime", "resultTime", "result")
 READABLE = {"id", "phenomenonTime", "resultTime", "result", "resultQuality", "validTime", "parameters"}
@@ -77,50 +78,79 @@ def read(ctx, options: QueryOptions, where: list, url: str) -> dict[str, Any]:
     return body
 
 
-def _row_body(components: list[str], row: Any) -> dict[str, Any]:
+def _row_body(components: list[str], row: Any, feature_key: str) -> dict[str, Any]:
     if not isinstance(row, list) or len(row) != len(components):
         raise bad_request(f"each dataArray row must be an array of {len(components)} values")
-    body: dict[str, Any] = {}
-    for name, value in zip(components, row, strict=True):
-        if name == "FeatureOfInterest/id":
-            body["FeatureOfInterest"] = {"@iot.id": value}
-        else:
-            body[name] = value
+    body = dict(zip(components, row, strict=True))
+    if "FeatureOfInterest/id" in body:
+        feature = body.pop("FeatureOfInterest/id")
+        body[feature_key] = {"@iot.id": feature} if feature_key == "FeatureOfInterest" else feature
     return body
 
 
+def _document(document: Any) -> tuple[list[str], dict[str, Any], list]:
+    """Check one dataArray document; return its components, its stream link and its rows."""
+    if not isinstance(document, dict):
+        raise bad_request("each CreateObservations document must be a JSON object")
+    components = document.get("components")
+    if not isinstance(components, list) or not components:
+        raise bad_request("a dataArray document needs a non-empty 'components' list")
+    unknown = [c for c in components if c not in WRITABLE]
+    if unknown:
+        raise bad_request(f"unknown dataArray component '{unknown[0]}'")
+    link = {k: document[k] for k in ("Datastream", "MultiDatastream") if k in document}
+    if len(link) != 1:
+        raise bad_request("a dataArray document needs exactly one of Datastream or MultiDatastream")
+    rows = document.get("dataArray")
+    if not isinstance(rows, list):
+        raise bad_request("'dataArray' must be an array of rows")
+    return components, link, rows
+
+
 def create_observations(session: Session, base: str, documents: Any) -> list[str]:
-    """Create Observations from dataArray documents; return a selfLink or an error text per row."""
+    """Create Observations from dataArray documents; return a selfLink or an error text per row.
+
+    Datastream documents take the bulk path (rows validated in Python, one executemany); a bad row is
+    reported as "error: ..." without undoing the others, as the extension specifies.
+    """
+    from gelsencloud.apis.sensorthings.service import bulk
     from gelsencloud.apis.sensorthings.service.write import Writer
 
     if not isinstance(documents, list):
         raise bad_request("CreateObservations expects a JSON array of dataArray documents")
+    parsed = [_document(document) for document in documents]  # all checked before anything is written
     observation = ENTITY_TYPES["Observation"]
     writer = Writer(session)
     out: list[str] = []
-    for document in documents:
-        if not isinstance(document, dict):
-            raise bad_request("each CreateObservations document must be a JSON object")
-        components = document.get("components")
-        if not isinstance(components, list) or not components:
-            raise bad_request("a dataArray document needs a non-empty 'components' list")
-        unknown = [c for c in components if c not in WRITABLE]
-        if unknown:
-            raise bad_request(f"unknown dataArray component '{unknown[0]}'")
-        link = {k: document[k] for k in ("Datastream", "MultiDatastream") if k in document}
-        if len(link) != 1:
-            raise bad_request("a dataArray document needs exactly one of Datastream or MultiDatastream")
-        rows = document.get("dataArray")
-        if not isinstance(rows, list):
-            raise bad_request("'dataArray' must be an array of rows")
+    for components, link, rows in parsed:
+        if "Datastream" in link:
+            target = link["Datastream"]
+            stream_id = target.get("@iot.id") if isinstance(target, dict) else None
+            stream = writer.load(ENTITY_TYPES["Datastream"], stream_id)
+            if not writer.principal.can_write(stream.tenant_id):
+                raise PermissionDenied(f"{writer.principal.name} may not write Datastream {stream.id}")
+            bodies = []
+            for row in rows:
+                try:
+                    bodies.append(_row_body(components, row, "featureOfInterest"))
+                except StaError as exc:
+                    bodies.append(f"error: {exc.message}")
+            valid = [b for b in bodies if isinstance(b, dict)]
+            created = iter(bulk.create_rows(session, stream, valid))
+            for body in bodies:
+                result = body if isinstance(body, str) else next(created)
+                out.append(result if isinstance(result, str) else self_link(base, observation, result))
+            continue
         for row in rows:
-            # One savepoint per row: a bad row is reported as "error" without undoing the others.
+            # MultiDatastreams are rare: one savepoint per row through the ORM path.
             savepoint = session.begin_nested()
             try:
-                obj = writer.create(observation, {**_row_body(components, row), **link})
+                obj = writer.create(observation, {**_row_body(components, row, "FeatureOfInterest"), **link})
                 savepoint.commit()
                 out.append(self_link(base, observation, obj.id))
             except StaError as exc:
                 savepoint.rollback()
                 out.append(f"error: {exc.message}")
+    if any(not o.startswith("error") for o in out):
+        session.flush()
     return out

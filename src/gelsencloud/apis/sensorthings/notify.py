@@ -12,6 +12,7 @@ import json
 import logging
 import threading
 import weakref
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event, inspect
@@ -20,11 +21,11 @@ from sqlalchemy.orm import Session
 from gelsencloud.apis.sensorthings.query import QueryOptions
 from gelsencloud.apis.sensorthings.schema import ENTITY_TYPES, EntityType, inverse
 from gelsencloud.apis.sensorthings.serialize import prop_value
+from gelsencloud.apis.sensorthings.service.bulk import CREATED_KEY  # ids of Core-inserted rows
 from gelsencloud.core.mqtt import MqttBus, MqttError
 
 LOGGER = logging.getLogger(__name__)
 VERSION = "v1.1"
-CREATED_KEY = "sta_created"  # add_observations records Core-inserted ids here
 _BY_MODEL = {e.model: e for e in ENTITY_TYPES.values()}
 _buses: dict[str, MqttBus] = {}
 _lock = threading.Lock()
@@ -33,9 +34,14 @@ _lock = threading.Lock()
 _config: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def remember(db: Any, url: str | None, base: str) -> None:
+_selects: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def remember(db: Any, url: str | None, base: str, select_topics: list[str] | None = None) -> None:
     """Record where changes made in ``db`` are published (called by the routes on each request)."""
     _config[db] = (url, base)
+    if select_topics is not None:
+        _selects[db] = _parsed_selects(tuple(select_topics))
 
 
 def config_for(db: Any) -> tuple[str | None, str]:
@@ -46,6 +52,41 @@ def config_for(db: Any) -> tuple[str | None, str]:
 
     settings = get_settings()
     return settings.mqtt_url, (settings.base_url or "").rstrip("/") + "/sta/v1.1"
+
+
+@lru_cache(maxsize=16)
+def _parsed_selects(configured: tuple[str, ...]) -> dict:
+    # Called on every request: parse once; a bad entry is reported (also by `config validate`) and skipped.
+    good = []
+    for topic in configured:
+        try:
+            parse_select_topics([topic])
+            good.append(topic)
+        except ValueError as exc:
+            LOGGER.error("%s", exc)
+    return parse_select_topics(good)
+
+
+def parse_select_topics(configured: list[str]) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    """Parse ``v1.1/Things?$select=name,description`` topics into {entity set: [(topic, props)]}.
+
+    STA 1.1 §14.2.4: a subscriber to such a topic receives each created or updated entity of the set
+    with only the selected properties. Unknown sets or properties are configuration errors.
+    """
+    out: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    by_set = {e.set_name: e for e in ENTITY_TYPES.values()}
+    for topic in configured:
+        path, _, query = topic.partition("?$select=")
+        set_name = path.removeprefix(f"{VERSION}/")
+        etype = by_set.get(set_name)
+        if etype is None or not query:
+            raise ValueError(f"MQTT $select topic {topic!r}: expected '{VERSION}/<EntitySet>?$select=a,b'")
+        props = tuple(p.strip() for p in query.split(",") if p.strip())
+        unknown = [p for p in props if p not in etype.props and p not in ("id", "@iot.id")]
+        if unknown:
+            raise ValueError(f"MQTT $select topic {topic!r}: {set_name} has no property {unknown[0]!r}")
+        out.setdefault(set_name, []).append((topic, props))
+    return out
 
 
 def bus_for(url: str) -> MqttBus:
@@ -129,20 +170,71 @@ def watch(session: Session, db: Any, url: str | None, base: str) -> None:
 
 
 def publish(db: Any, url: str, base: str, items: dict[tuple[str, int], set[str] | None]) -> int:
-    """Publish entities readable by anonymous callers; return the number of messages sent."""
+    """Publish entities readable by anonymous callers; return the number of messages sent.
+
+    Also keeps a retained message with the newest Observation of each Datastream on
+    ``v1.1/Datastreams(id)/Observations/latest`` (a GELSENcloud extension: a dashboard subscribing gets
+    the current value at once), and serves the configured ``$select`` topics.
+    """
     from gelsencloud.apis.sensorthings.service.read import ReadContext, entity_json
 
     bus = bus_for(url)
+    selects = _selects.get(db, {})
     sent = 0
+    by_type: dict[str, dict[int, set[str] | None]] = {}
+    for (name, entity_id), changed in items.items():
+        by_type.setdefault(name, {})[entity_id] = changed
     with db.transaction() as anonymous:  # only public entities are ever published
         ctx = ReadContext(anonymous, base)
-        for (name, entity_id), changed in items.items():
+        for name, changes in by_type.items():
             etype = ENTITY_TYPES[name]
-            obj = anonymous.get(etype.model, entity_id)
-            if obj is None:
-                continue
-            body = json.dumps(entity_json(ctx, etype, obj, QueryOptions()))
-            for topic, payload in topics(etype, obj, changed):
-                bus.client.publish(topic, body if payload is None else json.dumps(payload), qos=1)
-                sent += 1
+            newest: dict[int, Any] = {}
+            for obj in _load(anonymous, etype, list(changes)):
+                document = entity_json(ctx, etype, obj, QueryOptions())
+                body = json.dumps(document)
+                for topic, payload in topics(etype, obj, changes[obj.id]):
+                    bus.client.publish(topic, body if payload is None else json.dumps(payload), qos=1)
+                    sent += 1
+                for topic, props in selects.get(etype.set_name, ()):
+                    wanted = {"@iot.id" if p == "id" else p for p in props}
+                    picked = {k: v for k, v in document.items() if k in wanted}
+                    bus.client.publish(topic, json.dumps(picked), qos=1)
+                    sent += 1
+                stream_id = getattr(obj, "datastream_id", None) if name == "Observation" else None
+                if stream_id is not None:
+                    best = newest.get(stream_id)
+                    if best is None or obj.phenomenon_time_start >= best[0].phenomenon_time_start:
+                        newest[stream_id] = (obj, body)
+            sent += _retain_latest(anonymous, bus, newest)
+    return sent
+
+
+def _load(session: Session, etype: EntityType, ids: list[int]) -> list[Any]:
+    """Load entities by id in chunks (one query per 500, not one per entity)."""
+    from sqlalchemy import select
+
+    model = etype.model
+    found = []
+    for i in range(0, len(ids), 500):
+        found.extend(session.scalars(select(model).where(model.id.in_(ids[i : i + 500]))))
+    return found
+
+
+def _retain_latest(session: Session, bus: MqttBus, newest: dict[int, Any]) -> int:
+    """Retain each Datastream's newest Observation, unless a newer one was stored before (backfill)."""
+    from gelsencloud.apis.sensorthings.models import Datastream
+
+    sent = 0
+    for stream_id, (obj, body) in newest.items():
+        stream = session.get(Datastream, stream_id)
+        end = stream.phenomenon_time_end if stream is not None else None
+        if (
+            end is None
+            or obj.phenomenon_time_start >= end
+            or (obj.phenomenon_time_end is not None and obj.phenomenon_time_end >= end)
+        ):
+            bus.client.publish(
+                f"{VERSION}/Datastreams({stream_id})/Observations/latest", body, qos=1, retain=True
+            )
+            sent += 1
     return sent

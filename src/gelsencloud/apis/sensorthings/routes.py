@@ -104,7 +104,10 @@ def build_router() -> APIRouter:
         )
 
     async def handle(request: Request, session: DbSession, path: str) -> Response:
-        notify.remember(request.app.state.db, request.app.state.settings.mqtt_url, service_base(request))
+        settings = request.app.state.settings
+        notify.remember(
+            request.app.state.db, settings.mqtt_url, service_base(request), settings.sta_mqtt_select_topics
+        )
         if request.method != "GET":
             watch(request, session)
         call = Call(

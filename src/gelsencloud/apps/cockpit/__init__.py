@@ -13,9 +13,14 @@ HERE = Path(__file__).resolve().parent
 
 
 def _api_router():
-    from gelsencloud.apps.cockpit.routes import build_router
+    from fastapi import APIRouter
 
-    return build_router()
+    from gelsencloud.apps.cockpit import routes, strategy_api
+
+    # One flat router (the contract allows one per plugin): the routes of both prefixes side by side.
+    router = APIRouter()
+    router.routes.extend([*routes.build_router().routes, *strategy_api.build_router().routes])
+    return router
 
 
 def _page_router():

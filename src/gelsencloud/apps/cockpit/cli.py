@@ -92,3 +92,30 @@ def ranking_cmd() -> None:
     """Write the ranked evaluation matrix as CSV to standard output."""
     with _transaction() as session:
         typer.echo(evaluation.ranking_csv(session), nl=False)
+
+
+@app.command("report")
+def report_cmd(
+    out: Path = typer.Option(
+        ..., "--out", help="Output file: .pdf for the PDF, .html for the HTML document."
+    ),
+    lang: str = typer.Option("de", help="Language of the report: de or en."),
+) -> None:
+    """Write the council progress report (published data only) as PDF or HTML."""
+    from gelsencloud.apps.cockpit import report
+
+    if lang not in ("de", "en"):
+        raise fail("--lang must be de or en")
+    if out.suffix.lower() not in (".pdf", ".html", ".htm"):
+        raise fail("--out must end in .pdf or .html")
+    with _transaction() as session:
+        data = report.build_report(session, lang)
+        html = report.render_print_html(data, lang)
+    try:
+        if out.suffix.lower() == ".pdf":
+            out.write_bytes(report.render_pdf(html))
+        else:
+            out.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise fail(str(exc)) from None
+    console.print(f"report written to {out} ({out.stat().st_size} bytes, {data['measure_count']} measures)")

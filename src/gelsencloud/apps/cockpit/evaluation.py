@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -166,9 +166,11 @@ def weighted_score(points: dict[str, int], criteria: list[Criterion]) -> float |
     return round(100 * total / weights, 2) if weights else None
 
 
-def ranking(session: Session, *, include_unscored: bool = False) -> list[RankedMeasure]:
-    """Measures ranked by weighted score (complete ones first)."""
-    criteria = list_criteria(session, active_only=True)
+def ranking(
+    session: Session, *, include_unscored: bool = False, criteria: list | None = None
+) -> list[RankedMeasure]:
+    """Measures ranked by weighted score (complete ones first); ``criteria`` overrides the stored ones."""
+    criteria = list_criteria(session, active_only=True) if criteria is None else criteria
     by_measure: dict[str, dict[str, int]] = {}
     for s in session.scalars(select(MeasureScore)):
         by_measure.setdefault(s.measure_number, {})[s.criterion_key] = s.points
@@ -214,3 +216,48 @@ def ranking_csv(session: Session) -> str:
             ]
         )
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class CriterionView:
+    """A criterion's scale and weight, detached from the database (for what-if rankings)."""
+
+    key: str
+    name_de: str
+    min_points: int
+    max_points: int
+    weight: float
+
+
+@dataclass(frozen=True)
+class RankShift:
+    """A measure's rank and score under other weights, against the configured weights."""
+
+    row: RankedMeasure
+    base_rank: int
+    base_score: float | None
+
+    @property
+    def delta(self) -> int:
+        """Places gained (positive) or lost (negative) against the configured weights."""
+        return self.base_rank - self.row.rank
+
+
+def what_if(session: Session, weights: dict[str, float]) -> tuple[list[CriterionView], list[RankShift]]:
+    """Rank the scored measures with other weights for some active criteria, nothing saved.
+
+    ``weights`` maps criterion keys to weights (0–100); criteria not named keep their weight.
+    Unknown or inactive keys are refused, so a typo cannot silently change nothing.
+    """
+    active = list_criteria(session, active_only=True)
+    known = {c.key: c for c in active}
+    for key, weight in weights.items():
+        if key not in known:
+            raise InvalidInput(f"criterion {key!r} is not an active criterion of the evaluation matrix")
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight <= 100:
+            raise InvalidInput(f"weight of {key} must be a number from 0 to 100")
+    base = [CriterionView(c.key, c.name_de, c.min_points, c.max_points, c.weight) for c in active]
+    changed = [replace(c, weight=float(weights.get(c.key, c.weight))) for c in base]
+    before = {r.number: r for r in ranking(session, criteria=base)}
+    after = ranking(session, criteria=changed)
+    return changed, [RankShift(r, before[r.number].rank, before[r.number].score) for r in after]

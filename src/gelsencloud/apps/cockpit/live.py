@@ -12,7 +12,7 @@ provider may only do when it computes from public data alone.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
-from gelsencloud.apps.cockpit import air_quality, service
+from gelsencloud.apps.cockpit import service
+from gelsencloud.apps.cockpit.air_kpis import AirQualityKpis, SeriesLoader, no_sensor_data  # noqa: F401 - re-exported
 from gelsencloud.apps.cockpit.models import KpiValue
 from gelsencloud.core.models import utcnow
 from gelsencloud.core.plugins import KpiValue as ProvidedValue
@@ -31,6 +32,7 @@ LOGGER = logging.getLogger(__name__)
 KPI_ID_MAP: dict[str, str] = {
     "opendata-dataset-usage": "od-dataset-usage",
     "air-pm10-annual-mean": "ru-particulate-matter",
+    "air-eaqi-daily": "ru-air-quality-index",
     "maengelmelder-reports-received": "ss-defect-reports",
 }
 
@@ -259,78 +261,3 @@ def _opendata_usage_hook():
     except ImportError:
         return None
     return getattr(opendata_service, "usage_count", None)
-
-
-SeriesLoader = Callable[[Session, datetime, datetime], Mapping[str | None, Mapping[str, air_quality.Series]]]
-
-
-def no_sensor_data(session: Session, start: datetime, end: datetime) -> dict:
-    """Default loader until SensorThings air-quality data exist: no series."""
-    return {}
-
-
-class AirQualityKpis:
-    """Annual PM10/PM2.5/NO2 means and PM10 exceedance days from sensor series.
-
-    ``loader(session, start, end)`` returns {district code or None: {pollutant: series}};
-    wire it to SensorThings observations once they exist.
-    """
-
-    kpi_ids = ("air-pm10-annual-mean", "air-pm25-annual-mean", "air-no2-annual-mean", "air-pm10-days-over-50")
-    publish = False  # sensor data are indicative until checked
-
-    def __init__(self, loader: SeriesLoader = no_sensor_data, min_coverage: float = 0.0) -> None:
-        self.loader = loader
-        self.min_coverage = min_coverage
-
-    def compute(self, session: Session, period_start, period_end) -> list[ProvidedValue]:
-        """Compute the air-quality KPIs of the year of ``period_start`` for every district series."""
-        year = period_start.year
-        result = []
-        for district, per_pollutant in self.loader(session, period_start, period_end).items():
-            for pollutant, kpi_id in (
-                ("pm10", "air-pm10-annual-mean"),
-                ("pm25", "air-pm25-annual-mean"),
-                ("no2", "air-no2-annual-mean"),
-            ):
-                series = list(per_pollutant.get(pollutant, ()))
-                if not series:
-                    continue
-                mean = air_quality.annual_mean(series, year, min_coverage=self.min_coverage)
-                if mean.value is None:
-                    continue
-                result.append(
-                    ProvidedValue(
-                        kpi_id=kpi_id,
-                        value=round(mean.value, 2),
-                        period_start=period_start,
-                        period_end=period_end,
-                        district_code=district,
-                        source=f"sensor:{pollutant}",
-                        method="Mittel der Stundenwerte (UTC+1) im Kalenderjahr bis zum Berechnungszeitpunkt",
-                        details={
-                            "hours": mean.hours,
-                            "coverage": round(mean.coverage, 4),
-                            "pollutant": pollutant,
-                        },
-                    )
-                )
-            pm10 = list(per_pollutant.get("pm10", ()))
-            if pm10:
-                days = air_quality.days_over_limit(pm10, "pm10", year)
-                result.append(
-                    ProvidedValue(
-                        kpi_id="air-pm10-days-over-50",
-                        value=float(days.count),
-                        period_start=period_start,
-                        period_end=period_end,
-                        district_code=district,
-                        source="sensor:pm10",
-                        method="Tage mit PM10-Tagesmittel > 50 µg/m³ (2008/50/EC, 35 zulässig), Tage mit ≥ 18 Stundenwerten",
-                        details={
-                            "valid_days": days.periods_evaluated,
-                            "allowed": days.limit.allowed_per_year,
-                        },
-                    )
-                )
-        return result

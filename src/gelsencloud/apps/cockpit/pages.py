@@ -9,10 +9,11 @@ from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from gelsencloud.apps.cockpit import csv_io, evaluation, scoring, service
+from gelsencloud.apps.cockpit import csv_io, evaluation, scoring, service, timeline, views
 from gelsencloud.apps.cockpit.chart import kpi_chart_spec
 from gelsencloud.apps.cockpit.importer import city_tenant_id
 from gelsencloud.apps.cockpit.models import MEASURE_STATUSES
+from gelsencloud.apps.cockpit.sdgs import SDG_TITLES
 from gelsencloud.core.auth import CurrentPrincipal, DbSession
 from gelsencloud.core.classification import PermissionDenied
 from gelsencloud.core.identity import InvalidInput, NotFound
@@ -148,11 +149,18 @@ def build_router() -> APIRouter:  # noqa: C901 - one flat router, one function p
             except NotFound:
                 continue
         staff = _is_staff(session, principal)
+        # the same axis as the timeline of all measures, so bars compare across pages
+        axis = timeline.axis_for(service.list_measures(session), date.today())
+        _, rows = timeline.build_timeline([m], date.today(), axis)
         return _render(
             request,
             "cockpit/measure.html",
             {
                 "m": m,
+                "axis": axis,
+                "row": rows[0],
+                "today_pos": axis.position(date.today()),
+                "sdg_titles": SDG_TITLES,
                 "history": service.measure_history(session, number),
                 "links": links,
                 "kpis": kpis,
@@ -461,4 +469,5 @@ def build_router() -> APIRouter:  # noqa: C901 - one flat router, one function p
             return _back(path, f"Fehler: {exc}")
         return _back(path, "Kriterien gespeichert.")
 
+    views.register(router, _render)
     return router

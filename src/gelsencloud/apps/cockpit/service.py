@@ -469,16 +469,24 @@ def links_of_kpi(session: Session, code: str) -> list[MeasureKpi]:
 # --- comparison and scoring ----------------------------------------------------------------
 
 
-def _targets_by_kpi(session: Session) -> dict[str, dict[int, tuple[float, float | None]]]:
+def _targets_by_kpi(
+    session: Session, public_only: bool = False
+) -> dict[str, dict[int, tuple[float, float | None]]]:
     result: dict[str, dict[int, tuple[float, float | None]]] = defaultdict(dict)
-    for t in session.scalars(select(KpiTarget).where(KpiTarget.district_code.is_(None))):
+    stmt = select(KpiTarget).where(KpiTarget.district_code.is_(None))
+    if public_only:
+        stmt = stmt.where(KpiTarget.classification == "public")
+    for t in session.scalars(stmt):
         result[t.kpi_code][t.year] = (t.value, t.value_upper)
     return result
 
 
-def _values_by_kpi(session: Session) -> dict[str, list[KpiValue]]:
+def _values_by_kpi(session: Session, public_only: bool = False) -> dict[str, list[KpiValue]]:
     result: dict[str, list[KpiValue]] = defaultdict(list)
-    for v in session.scalars(select(KpiValue).where(KpiValue.district_code.is_(None))):
+    stmt = select(KpiValue).where(KpiValue.district_code.is_(None))
+    if public_only:
+        stmt = stmt.where(KpiValue.classification == "public")
+    for v in session.scalars(stmt):
         result[v.kpi_code].append(v)
     return result
 
@@ -493,14 +501,29 @@ def compare_kpi(session: Session, code: str) -> scoring.Comparison:
     return scoring.compare(kpi.code, kpi.direction, annual_series(values), targets)
 
 
-def comparisons(session: Session) -> list[tuple[Kpi, scoring.Comparison]]:
-    """Comparison of every readable KPI (no data where values or targets are missing)."""
-    targets = _targets_by_kpi(session)
-    values = _values_by_kpi(session)
+def comparisons(session: Session, *, public_only: bool = False) -> list[tuple[Kpi, scoring.Comparison]]:
+    """Comparison of every readable KPI (no data where values or targets are missing).
+
+    ``public_only`` uses published values and targets even when the caller could read drafts
+    (transparency page, council report).
+    """
+    targets = _targets_by_kpi(session, public_only)
+    values = _values_by_kpi(session, public_only)
+    kpis = [k for k in list_kpis(session) if not public_only or k.classification == "public"]
     return [
         (kpi, scoring.compare(kpi.code, kpi.direction, annual_series(values[kpi.code]), targets[kpi.code]))
-        for kpi in list_kpis(session)
+        for kpi in kpis
     ]
+
+
+def public_values(session: Session, kpi_code: str | None = None) -> list[KpiValue]:
+    """Published IST values only, whoever asks."""
+    return [v for v in list_values(session, kpi_code=kpi_code) if v.classification == "public"]
+
+
+def public_measures(session: Session) -> list[Measure]:
+    """Public measures only, whoever asks."""
+    return [m for m in list_measures(session) if m.classification == "public"]
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gelsencloud.apps.maengelmelder import service as svc
 from gelsencloud.apps.maengelmelder.config import Jurisdiction, plugin_settings
+from gelsencloud.apps.maengelmelder.geocoding import GeocoderUnavailable, GeoResult, geocoder_from_settings
 from gelsencloud.apps.maengelmelder.mail import MailBackend
 from gelsencloud.apps.maengelmelder.models import Report, ReportContact, Subscription
 from gelsencloud.apps.maengelmelder.photos import PhotoRejected, clean_photo
@@ -31,8 +34,12 @@ from gelsencloud.core.identity import InvalidInput, NotFound
 from gelsencloud.core.models import Tenant, utcnow
 from gelsencloud.core.principal import Principal, Role
 
+LOGGER = logging.getLogger(__name__)
 MAX_NAME = 100
 _EMAIL_OK = svc._EMAIL
+UNPLACED_NOTICE = (
+    "Die Adresse wurde nicht automatisch auf der Karte gefunden; die Meldung wird von Hand verortet."
+)
 
 
 class RateLimited(Exception):
@@ -48,12 +55,19 @@ def city_intake_principal(tenant_id: int) -> Principal:
     return Principal(kind="service", tenant_id=tenant_id, role=Role.EDITOR, name="maengelmelder:intake")
 
 
+_TENANT_IDS: WeakKeyDictionary[Database, dict[str, int]] = WeakKeyDictionary()
+
+
 def tenant_id_of(db: Database, jurisdiction: Jurisdiction) -> int:
-    """Return the tenant id bound to a jurisdiction."""
+    """Return the tenant id bound to a jurisdiction (remembered per database: ids never change)."""
+    known = _TENANT_IDS.setdefault(db, {})
+    if jurisdiction.tenant in known:
+        return known[jurisdiction.tenant]
     with db.transaction() as session:  # tenants are a public directory
         tenant_id = session.scalar(select(Tenant.id).where(Tenant.slug == jurisdiction.tenant))
-    if tenant_id is None:
+    if tenant_id is None:  # not remembered: the tenant may still be created
         raise NotFound(f"jurisdiction {jurisdiction.id} has no tenant {jurisdiction.tenant!r}")
+    known[jurisdiction.tenant] = tenant_id
     return tenant_id
 
 
@@ -123,7 +137,35 @@ class SubmissionResult:
     notice: str
 
 
-def _validate(session: Session, sub: Submission, tenant_id: int, bbox) -> svc.NewReport:
+def _geocode(sub: Submission, bbox) -> GeoResult | None:
+    """Place an address-only submission, or find the address of a pin-only one (None if not possible)."""
+    settings = plugin_settings()
+    point_given = bool(sub.lat.strip() or sub.long.strip())
+    address = sub.address_string.strip()
+    if point_given == bool(address):
+        return None  # both given (nothing to fill) or neither (a validation error follows)
+    if point_given and not settings.reverse_geocode:
+        return None
+    try:
+        geocoder = geocoder_from_settings(settings)
+        if geocoder is None:
+            return None
+        if not point_given:
+            return geocoder.geocode(address, bbox)
+        try:
+            lat, lon = float(sub.lat), float(sub.long)
+        except ValueError:
+            return None  # validation reports the bad coordinates
+        return geocoder.reverse(lat, lon, bbox)
+    except (GeocoderUnavailable, ValueError, OSError) as exc:
+        # The spec accepts an address without coordinates; staff place it by hand.
+        LOGGER.warning("geocoding failed, report kept without it: %s", exc)
+        return None
+
+
+def _validate(
+    session: Session, sub: Submission, tenant_id: int, bbox, geo: GeoResult | None = None
+) -> svc.NewReport:
     problems: list[str] = []
     if not sub.service_code.strip():
         raise svc.ValidationProblems(["service_code is required"])
@@ -175,12 +217,23 @@ def _validate(session: Session, sub: Submission, tenant_id: int, bbox) -> svc.Ne
                 problems.append(f"Foto {number}: {exc}")
     if problems:
         raise svc.ValidationProblems(problems)
+    address = sub.address_string.strip()[:300]
+    location_source = "pin" if lat is not None else ""
+    address_source = "citizen" if address else ""
+    zipcode = ""
+    if geo is not None and lat is None:
+        lat, lon, location_source, zipcode = geo.lat, geo.lon, "geocoder", geo.zipcode
+    elif geo is not None and not address:
+        address, address_source, zipcode = geo.address[:300], "geocoder", geo.zipcode
     return svc.NewReport(
         service=service,
         description=description,
         lat=lat,
         lon=lon,
-        address=sub.address_string.strip()[:300],
+        address=address,
+        zipcode=zipcode[:10],
+        location_source=location_source,
+        address_source=address_source,
         address_id=sub.address_id.strip()[:100],
         attributes=attributes,
         media_url=sub.media_url.strip()[:500],
@@ -231,13 +284,22 @@ def submit_report_as_city(db: Database, secret_key: str, bbox, sub: Submission) 
     Raises ``ValidationProblems`` (400), ``RateLimited`` (429) or ``NotFound`` (jurisdiction).
     """
     tenant_id = tenant_id_of(db, sub.jurisdiction)
+    hashed_ip = ip_hash(secret_key, sub.client_ip)
+    geo = None
+    if bool(sub.lat.strip() or sub.long.strip()) != bool(sub.address_string.strip()):
+        # Refuse over-limit clients before a geocoder is asked on their behalf.
+        with db.transaction(city_intake_principal(tenant_id)) as session:
+            _check_rate_limits(session, hashed_ip, sub.email.strip())
+        geo = _geocode(sub, bbox)
     with db.transaction(city_intake_principal(tenant_id)) as session:
-        new = _validate(session, sub, tenant_id, bbox)
-        new.ip_hash = ip_hash(secret_key, sub.client_ip)
+        new = _validate(session, sub, tenant_id, bbox, geo)
+        new.ip_hash = hashed_ip
         _check_rate_limits(session, new.ip_hash, new.email.strip())
         report = svc.create_report(session, new, premoderate=sub.jurisdiction.premoderate_reports)
         published = report.classification == "public"
         notices = []
+        if report.lat is None:
+            notices.append(UNPLACED_NOTICE)
         if not published:
             notices.append("Ihre Meldung wird vor der Veröffentlichung geprüft.")
         if new.photos:

@@ -48,3 +48,33 @@ def retention_cmd() -> None:
             ip_hash_hours=s.ip_hash_hours,
         )
     console.print(done)
+
+
+@app.command("geocode")
+def geocode_cmd(
+    address: str = typer.Argument("", help="Address to place, e.g. 'Bahnhofstr. 12'"),
+    lat: float | None = typer.Option(None, help="Latitude for reverse geocoding"),
+    lon: float | None = typer.Option(None, help="Longitude for reverse geocoding"),
+) -> None:
+    """Try the configured geocoder (an address, or --lat/--lon for the reverse direction)."""
+    from gelsencloud.apps.maengelmelder.geocoding import GeocoderUnavailable, geocoder_from_settings
+    from gelsencloud.core.city import cached_profile
+    from gelsencloud.core.settings import get_settings
+
+    settings = plugin_settings()
+    geocoder = geocoder_from_settings(settings)
+    if geocoder is None:
+        raise fail("geocoding is switched off (GELSENCLOUD_MAENGELMELDER_GEOCODER=none)")
+    bbox = cached_profile(get_settings().city_profile).bbox
+    try:
+        if lat is not None and lon is not None:
+            found = geocoder.reverse(lat, lon, bbox)
+        elif address:
+            found = geocoder.geocode(address, bbox)
+        else:
+            raise fail("give an address or --lat and --lon")
+    except GeocoderUnavailable as exc:
+        raise fail(str(exc)) from None
+    if found is None:
+        raise fail(f"not found inside the city ({settings.geocoder})")
+    console.print(f"{found.address}  ({found.lat:.6f}, {found.lon:.6f}; {found.precision}, {found.source})")

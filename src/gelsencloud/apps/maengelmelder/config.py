@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SEED_FILE = Path(__file__).resolve().parent / "data" / "services.yaml"
+GAZETTEER_FILE = Path(__file__).resolve().parent / "data" / "gazetteer.csv"
 
 
 class MaengelmelderSettings(BaseSettings):
@@ -41,10 +43,27 @@ class MaengelmelderSettings(BaseSettings):
     smtp_user: str | None = Field(None, description="SMTP user name.")
     smtp_password: str | None = Field(None, description="SMTP password.")
     smtp_starttls: bool = Field(True, description="Use STARTTLS.")
+    geocoder: Literal["gazetteer", "nominatim", "photon", "none"] = Field(
+        "gazetteer", description="Geocoder for address-only reports and pin-only addresses."
+    )
+    geocoder_url: str | None = Field(None, description="Base URL of the Nominatim or Photon server.")
+    geocoder_timeout: float = Field(3.0, gt=0, le=30, description="Seconds to wait for the geocoder.")
+    geocoder_user_agent: str = Field(
+        "GELSENcloud GE-meldet (ge-meldet@gelsenkirchen.de)", description="User-Agent sent to the geocoder."
+    )
+    gazetteer_file: Path = Field(GAZETTEER_FILE, description="CSV of street segments (offline geocoder).")
+    reverse_geocode: bool = Field(True, description="Fill the address of pin-only reports from the geocoder.")
 
 
 def plugin_settings() -> MaengelmelderSettings:
-    """Return the plugin settings from the environment."""
+    """Return the plugin settings from the environment (parsed again only when it changes)."""
+    prefix = MaengelmelderSettings.model_config["env_prefix"]
+    return _settings(tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith(prefix))))
+
+
+@lru_cache(maxsize=16)
+def _settings(_env: tuple[tuple[str, str], ...]) -> MaengelmelderSettings:
+    # Building pydantic settings costs ~1 ms; every request reads them, so parse once per environment.
     return MaengelmelderSettings()
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Boolean,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -78,6 +79,21 @@ class Report(Classified, Base):
     """A citizen's report (an Open311 service request); no personal data in here."""
 
     __tablename__ = "mm_reports"
+    # Open311 GET requests.json: a time window walked newest first, filtered by bbox, service and
+    # status. All filter columns are in the index, so candidates are rejected without reading rows.
+    __table_args__ = (
+        Index(
+            "ix_mm_reports_open311",
+            "tenant_id",
+            "classification",
+            "requested_at",
+            "id",  # the tie-break of the newest-first order, so the index delivers rows in order
+            "lon",
+            "lat",
+            "service_code",
+            "status",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
@@ -102,6 +118,9 @@ class Report(Classified, Base):
     moderation_reason: Mapped[str] = mapped_column(String(300), default="", nullable=False)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("mm_reports.id", ondelete="SET NULL"))
     channel: Mapped[str] = mapped_column(String(32), default="web", nullable=False)
+    # Where lat/lon and address came from: "pin" | "geocoder" | "" and "citizen" | "geocoder" | "".
+    location_source: Mapped[str] = mapped_column(String(16), default="", server_default="", nullable=False)
+    address_source: Mapped[str] = mapped_column(String(16), default="", server_default="", nullable=False)
     api_key_id: Mapped[int | None] = mapped_column(Integer)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     requested_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, nullable=False, index=True)

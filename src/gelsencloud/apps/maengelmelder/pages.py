@@ -164,10 +164,23 @@ def build_router() -> APIRouter:
             raise HTTPException(404, detail="Meldung nicht gefunden")
         link = absolute_url(request, f"/meldungen/{found}") if found else None
         status_link = absolute_url(request, f"/meldungen/status/{token}")
+        report = latest = None
+        if found:  # published: show the current status and the latest public status note
+            with request.app.state.db.transaction() as session:
+                report = svc.get_report(session, found)
+                public = [n for n in svc.notes_of(session, [found])[found] if n.kind == "status"]
+                latest = public[-1] if public else None
         return _render(
             request,
             "maengelmelder/confirmation.html",
-            {"report_id": found, "link": link, "status_link": status_link},
+            {
+                "report_id": found,
+                "link": link,
+                "status_link": status_link,
+                "report": report,
+                "latest": latest,
+                "statuses": STATUSES,
+            },
         )
 
     @router.get("/meldungen")

@@ -32,7 +32,9 @@ from gelsencloud.apps.maengelmelder.workflow import (
     CLOSED_STATES,
     STATUSES,
     can_move,
+    open311_status,
 )
+from gelsencloud.core import events
 from gelsencloud.core.identity import InvalidInput, NotFound
 from gelsencloud.core.models import utcnow
 
@@ -259,6 +261,8 @@ class NewReport:
     api_key_id: int | None = None
     synthetic: bool = False
     requested_at: datetime | None = None
+    location_source: str = ""  # "pin" (given coordinates), "geocoder" (from the address) or ""
+    address_source: str = ""  # "citizen" (typed) or "geocoder" (reverse geocoded from the pin)
 
 
 def create_report(session: Session, new: NewReport, *, premoderate: bool = False) -> Report:
@@ -293,6 +297,8 @@ def create_report(session: Session, new: NewReport, *, premoderate: bool = False
         channel=new.channel,
         api_key_id=new.api_key_id,
         synthetic=new.synthetic,
+        location_source=new.location_source or ("pin" if new.lat is not None else ""),
+        address_source=new.address_source or ("citizen" if new.address else ""),
         requested_at=now,
         updated_at=now,
         expected_at=now + timedelta(days=new.service.sla_days),
@@ -340,7 +346,31 @@ def create_report(session: Session, new: NewReport, *, premoderate: bool = False
         )
     )
     session.flush()
+    events.publish(session, "maengelmelder.request.created", report_event_payload(report))
     return report
+
+
+def report_event_payload(report: Report, previous_status: str | None = None) -> dict[str, Any]:
+    """The anonymised event payload of a report: no text, no contact, location on a ~100 m grid."""
+    location = None
+    if report.lat is not None and report.lon is not None:
+        lat, lon = round_to_grid(report.lat, report.lon)
+        location = {"lat": lat, "lon": lon}
+    payload: dict[str, Any] = {
+        "id": report.id,
+        "tenant_id": report.tenant_id,
+        "service_code": report.service_code,
+        "district": report.district_code,
+        "location": location,
+        "status": report.status,
+        "open311_status": open311_status(report.status),
+        "published": report.classification == "public",
+        "requested_at": report.requested_at.isoformat(),
+        "updated_at": report.updated_at.isoformat(),
+    }
+    if previous_status is not None:
+        payload["previous_status"] = previous_status
+    return payload
 
 
 def get_report(session: Session, report_id: int) -> Report:
@@ -375,7 +405,8 @@ class ReportQuery:
     limit: int | None = 1000
 
 
-def _filtered(q: ReportQuery) -> Select:
+def filtered_select(q: ReportQuery) -> Select:
+    """The SELECT of reports matching ``q`` (without order and paging)."""
     stmt = select(Report)
     if q.tenant_id is not None:
         stmt = stmt.where(Report.tenant_id == q.tenant_id)
@@ -423,7 +454,7 @@ def _filtered(q: ReportQuery) -> Select:
 
 def list_reports(session: Session, q: ReportQuery) -> list[Report]:
     """Return readable reports matching ``q``, newest first."""
-    stmt = _filtered(q).order_by(Report.requested_at.desc(), Report.id.desc()).offset(q.offset)
+    stmt = filtered_select(q).order_by(Report.requested_at.desc(), Report.id.desc()).offset(q.offset)
     if q.limit is not None:
         stmt = stmt.limit(q.limit)
     return list(session.scalars(stmt))
@@ -431,7 +462,7 @@ def list_reports(session: Session, q: ReportQuery) -> list[Report]:
 
 def count_reports(session: Session, q: ReportQuery) -> int:
     """Count readable reports matching ``q`` (ignoring paging)."""
-    return session.scalar(select(func.count()).select_from(_filtered(q).subquery())) or 0
+    return session.scalar(select(func.count()).select_from(filtered_select(q).subquery())) or 0
 
 
 def notes_of(session: Session, report_ids: list[int]) -> dict[int, list[ReportNote]]:
@@ -514,14 +545,19 @@ def change_status(
     if not can_move(report.status, target):
         raise InvalidInput(f"a report in status {report.status!r} cannot move to {target!r}")
     now = at or utcnow()
+    previous = report.status
+    text = (note or "").strip() or catalogue().status_templates.get(target, STATUSES[target].label_de)
+    text = validate_description(text)  # before any change: a bad note leaves the report as it was
     report.status = target
     report.updated_at = now
     report.closed_at = now if target in CLOSED_STATES else None
-    text = (note or "").strip() or catalogue().status_templates.get(target, STATUSES[target].label_de)
-    result = _note(
-        session, report, validate_description(text), kind="status", author=author, public=True, at=now
-    )
+    result = _note(session, report, text, kind="status", author=author, public=True, at=now)
     session.flush()
+    events.publish(
+        session,
+        "maengelmelder.request.status_changed",
+        report_event_payload(report, previous_status=previous),
+    )
     return result
 
 

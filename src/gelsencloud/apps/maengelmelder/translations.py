@@ -179,4 +179,7 @@ TRANSLATIONS_EN: dict[str, str] = {
     "Tabelle der Meldungen": "Table of reports",
     "Tabelle des Eingangs": "Inbox table",
     "GE-meldet": "GE-meldet",
+    "Aktueller Stand": "Current status",
+    "Letzte Mitteilung": "Latest message",
+    "Adresse aus der Kartenposition ermittelt (ungefähr)": "Address derived from the map position (approximate)",
 }

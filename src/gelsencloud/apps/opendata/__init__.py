@@ -64,6 +64,7 @@ plugin = Plugin(
     exception_handlers=_handlers(),
     page_router=_page_router,
     templates=HERE / "templates",
+    static=HERE / "static",
     nav=(NavEntry("/daten", "Offene Daten", "Open data", order=30),),
     jobs=(
         Job(
@@ -124,5 +125,20 @@ plugin = Plugin(
         "Keine passende Darstellung gefunden.": "No suitable chart found.",
         "Datenkatalog verwalten": "Manage the data catalogue",
         "Metadaten": "Metadata",
+        "Karte": "Map",
+        "Kartenebenen": "Map layers",
+        "Kartenebenen werden geladen …": "Loading map layers …",
+        "Einbetten": "Embed",
+        "Als iframe": "As an iframe",
+        "Als Skript (passt die Höhe an)": "As a script (adjusts the height)",
+        "Nutzung": "Usage",
+        "Zugriffe auf diesen Datensatz (ohne Suchmaschinen-Robots)": "Accesses to this dataset (search engine robots excluded)",
+        "Art": "Kind",
+        "Gesamt": "Total",
+        "Letzte 14 Tage": "Last 14 days",
+        "Seitenaufrufe": "Page views",
+        "Downloads": "Downloads",
+        "API-Abrufe": "API calls",
+        "Nutzungsstatistik als JSON": "Usage statistics as JSON",
     },
 )

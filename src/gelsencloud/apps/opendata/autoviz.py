@@ -1,39 +1,39 @@
-"""Automatic chart recommendation for tabular distributions (rules from the autoviz reference note).
+"""Automatic chart recommendation for tabular distributions (rules documented in docs/opendata.md).
 
-Column profiling follows CompassQL/Lux/Datawrapper thresholds; candidate charts follow the
-proposed GELSENcloud rule set (section 7 B), with Draco's hard constraints as validity rules
-(bars start at zero, no aggregation of nominal fields, <= 20 colours, no > 50 categories on an
-axis); ranking uses CompassQL mark scores and Lux-style interestingness as tie breaker.
+Column profiling (autoviz_profile) follows CompassQL/Lux/Datawrapper thresholds plus German city
+rules. Candidate charts follow the rule set B of the autoviz reference note, with Draco's hard
+constraints as validity rules (bars start at zero, no aggregation of nominal fields, <= 20
+colours, no > 50 categories on an axis). Ranking is a cost (lower is better) built from CompassQL
+mark scores, Draco's "prefer no aggregation" soft rule, and Lux-style interestingness as tie breaker.
 """
 
 from __future__ import annotations
 
 import math
-import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
-TEMPORAL_NAMES = {"jahr", "monat", "datum", "stichtag", "zeit", "tag", "year", "month", "date", "day", "time"}
-ID_NAME = re.compile(r"(^|_)(id|nr|nummer|schluessel|code|rowid)$", re.I)
-LAT_NAMES = {"lat", "latitude", "breite", "breitengrad"}
-LON_NAMES = {"lon", "lng", "longitude", "laenge", "länge", "laengengrad"}
-MONTHS = ["jan", "feb", "mär", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "dez"]
+from gelsencloud.apps.opendata.autoviz_profile import (
+    ColumnProfile,
+    area_level,
+    profile_columns,
+    series_split,
+)
+
+__all__ = ["Chart", "ColumnProfile", "hard_rule_violations", "profile_columns", "recommend"]
+
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"  # the vendored vega-lite is 6.x
 TOP_K = 15
-
-
-@dataclass
-class ColumnProfile:
-    """What the recommender knows about one column."""
-
-    name: str
-    kind: str  # quantitative | nominal | ordinal | temporal | key | geo-lat | geo-lon
-    distinct: int
-    count: int
-    time_unit: str | None = None
-    skew: float = 0.0
-    unevenness: float = 0.0
+# Costs of the rules (lower ranks first); docs/opendata.md lists them with their reasons.
+COST_MAP = -0.5  # located data: the map is what people look for first
+COST_SERIES = -0.1  # panel data: one line per series
+COST_LOOKUP_BAR = -0.2  # one row per category: a sorted bar compares exactly
+COST_AGGREGATED_BAR = 0.3  # Draco: prefer no aggregation; an aggregate hides the rows behind it
+COST_RATE_BONUS = 0.05  # normalised measures (shares, rates) are what comparisons need
+COST_REGION_MAP = 0.0  # area names: a choropleth, after the bar
+COST_LINE, COST_COLUMN = 0.0, 0.2  # CompassQL: line 0 > bar -0.2 for time
+COST_SUMMED_SERIES = 0.1  # a single line summing several series comes after the split lines
 
 
 @dataclass
@@ -45,83 +45,6 @@ class Chart:
     spec: dict[str, Any]
     cost: float
     fields: tuple[str, ...] = field(default_factory=tuple)
-
-
-def _is_date(value: Any) -> bool:
-    if isinstance(value, datetime | date):
-        return True
-    if not isinstance(value, str) or len(value) < 7:
-        return False
-    for fmt in ("%Y-%m-%d", "%Y-%m", "%d.%m.%Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"):
-        try:
-            datetime.strptime(value, fmt)
-            return True
-        except ValueError:
-            continue
-    try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return True
-    except ValueError:
-        return False
-
-
-def _skew(values: list[float]) -> float:
-    n = len(values)
-    if n < 3:
-        return 0.0
-    mean = sum(values) / n
-    var = sum((v - mean) ** 2 for v in values) / n
-    if var == 0:
-        return 0.0
-    return abs(sum((v - mean) ** 3 for v in values) / n / var**1.5)
-
-
-def profile_columns(rows: list[dict[str, Any]], columns: list[dict[str, str]]) -> list[ColumnProfile]:
-    """Infer each column's encoding type from a sample of rows."""
-    profiles = []
-    n = len(rows)
-    for col in columns:
-        name = col["name"]
-        values = [r.get(name) for r in rows if r.get(name) is not None and r.get(name) != ""]
-        distinct = len({str(v) for v in values})
-        count = len(values)
-        lname = name.lower()
-        numeric = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
-        kind = "nominal"
-        time_unit = None
-        if count == 0:
-            kind = "key"  # empty column: never encode
-        elif lname in LAT_NAMES and len(numeric) == count:
-            kind = "geo-lat"
-        elif lname in LON_NAMES and len(numeric) == count:
-            kind = "geo-lon"
-        elif len(numeric) == count:
-            ints = all(float(v).is_integer() for v in numeric)
-            if ints and ("jahr" in lname or "year" in lname) and all(1800 <= v <= 2100 for v in numeric):
-                kind, time_unit = "temporal", "year"
-            elif ID_NAME.search(lname) and distinct / count > 0.8:
-                kind = "key"
-            elif ints and distinct < 40 and distinct / max(n, 1) < 0.05:
-                kind = "ordinal"  # CompassQL: few distinct integers are categories (kept in order)
-            else:
-                kind = "quantitative"
-        elif sum(_is_date(v) for v in values) >= 0.9 * count or lname in TEMPORAL_NAMES:
-            kind = "temporal"
-        elif distinct / max(count, 1) > 0.8 and count > 50:
-            kind = "key"  # CompassQL KEY: identifiers and free text are not encoded
-        profile = ColumnProfile(name, kind, distinct, count, time_unit)
-        if kind == "quantitative":
-            profile.skew = _skew(numeric)
-        if kind in ("nominal", "ordinal"):
-            counts: dict[str, int] = {}
-            for v in values:
-                counts[str(v)] = counts.get(str(v), 0) + 1
-            mean = count / max(distinct, 1)
-            profile.unevenness = math.sqrt(
-                sum((c - mean) ** 2 for c in counts.values()) / max(distinct, 1)
-            ) / max(mean, 1)
-        profiles.append(profile)
-    return profiles
 
 
 def _vl_type(p: ColumnProfile) -> str:
@@ -137,10 +60,32 @@ def _base(title: str, data_url: str | None, values: list[dict[str, Any]] | None)
 
 
 def _temporal_field(p: ColumnProfile) -> dict[str, Any]:
-    enc: dict[str, Any] = {"field": p.name, "type": "temporal", "title": p.name}
-    if p.time_unit == "year":
-        enc = {"field": p.name, "type": "ordinal", "title": p.name}  # years as ordered labels
-    return enc
+    if p.time_unit in ("year", "period"):
+        return {"field": p.name, "type": "ordinal", "title": p.name}  # years and periods as ordered labels
+    return {"field": p.name, "type": "temporal", "title": p.name}
+
+
+def _category(p: ColumnProfile, horizontal: bool) -> dict[str, Any]:
+    cat: dict[str, Any] = {"field": p.name, "type": _vl_type(p), "title": p.name}
+    if horizontal:
+        cat["sort"] = "-x"
+    elif p.data_order:
+        cat["sort"] = None  # bands keep the order of the table ("0-5", "6-17", …, "80+")
+    return cat
+
+
+def _measure(p: ColumnProfile, title: str | None = None) -> dict[str, Any]:
+    return {
+        "field": p.name,
+        "type": "quantitative",
+        "aggregate": "mean" if p.rate else "sum",  # reference B5: sum amounts, average rates
+        "title": title or p.name,
+        "scale": {"zero": True},
+    }
+
+
+def _features(url: str) -> dict[str, Any]:
+    return {"url": url, "format": {"type": "json", "property": "features"}}
 
 
 def recommend(
@@ -149,11 +94,20 @@ def recommend(
     *,
     data_url: str | None = None,
     limit: int = 5,
+    geometry: str | None = None,
+    geojson_url: str | None = None,
+    regions: dict[str, Iterable[str]] | None = None,
+    areas_url: str | None = None,
 ) -> list[Chart]:
-    """Return up to ``limit`` valid charts, best first (a table view is always the page fallback)."""
+    """Return up to ``limit`` valid charts, best first (a table view is always the page fallback).
+
+    ``geometry`` is the distribution's dominant GeoJSON geometry type and ``geojson_url`` where its
+    features are; ``regions`` maps a city area level to its area names and ``areas_url`` (with a
+    ``{level}`` placeholder) serves those areas as GeoJSON, for choropleths by area name.
+    """
     if not rows or not columns:
         return []
-    profiles = [p for p in profile_columns(rows, columns) if p.kind != "key"]
+    profiles = [p for p in profile_columns(rows, columns) if p.kind not in ("key", "geo-code")]
     q = [p for p in profiles if p.kind == "quantitative"]
     n = [p for p in profiles if p.kind in ("nominal", "ordinal") and 1 < p.distinct]
     t = [p for p in profiles if p.kind == "temporal"]
@@ -162,78 +116,190 @@ def recommend(
     values = None if data_url else rows
     charts: list[Chart] = []
 
-    def add(title: str, kind: str, spec_body: dict[str, Any], cost: float, fields: tuple[str, ...]) -> None:
+    def add(title: str, kind: str, body: dict[str, Any], cost: float, fields: tuple[str, ...]) -> None:
         spec = _base(title, data_url, values)
-        spec.update(spec_body)
+        spec.update(body)
         charts.append(Chart(title, kind, spec, cost, fields))
 
-    # B4 / B8: time + measure -> line (column with few periods), coloured by a small nominal
+    _time_charts(rows, t, q, n, add)
+    _bar_charts(n, q, add)
+    _map_charts(rows, q, n, lat, lon, geometry, geojson_url, regions, areas_url, add)
+    _distribution_charts(rows, q, n, t, add)
+    charts.sort(key=lambda c: c.cost)
+    seen: set[tuple[str, ...]] = set()
+    unique = []
+    for chart in charts:
+        key = (chart.kind, *chart.fields)
+        if key not in seen:
+            seen.add(key)
+            unique.append(chart)
+    return unique[:limit]
+
+
+def _time_charts(rows, t, q, n, add) -> None:
+    """B4 / B8: a time series -> line (column with <= 12 periods); panel data -> one line per series.
+
+    Only tables that *are* time series qualify: each point in time appears once, or once per
+    series. In a table of things (trees with a planting year) time is an attribute; summing a
+    measure per year would be meaningless there, so such tables get counts per period instead.
+    """
     for tp in t:
+        split = series_split(rows, tp, n) if not tp.unique else None
+        if not (tp.unique or split):
+            continue
         for qp in q:
-            few = tp.distinct <= 12
-            mark = "bar" if few else "line"
             x = _temporal_field(tp)
-            enc = {
-                "x": x,
-                "y": {"field": qp.name, "type": "quantitative", "aggregate": "sum", "title": qp.name},
-            }
-            cost = 0.0 if mark == "line" else 0.2
-            colour = next((c for c in n if c.distinct <= 7), None)
-            if colour and mark == "line":
-                enc["color"] = {"field": colour.name, "type": "nominal"}
+            y = _measure(qp)
+            y.pop("scale")
+            if split is not None and tp.distinct >= 3:
+                enc = {"x": x, "y": y, "color": {"field": split.name, "type": "nominal", "title": split.name}}
                 add(
-                    f"{qp.name} nach {tp.name} und {colour.name}",
+                    f"{qp.name} nach {tp.name} und {split.name}",
                     "multi-line",
                     {"mark": {"type": "line", "point": True}, "encoding": enc},
-                    0.5,
-                    (tp.name, qp.name, colour.name),
+                    COST_SERIES - (COST_RATE_BONUS if qp.rate else 0),
+                    (tp.name, qp.name, split.name),
                 )
-                enc = dict(enc)
-                enc.pop("color")
+            few = tp.distinct <= 12
+            cost = (COST_COLUMN if few else COST_LINE) + (COST_SUMMED_SERIES if split is not None else 0)
+            if few:
+                y["scale"] = {"zero": True}
             add(
                 f"{qp.name} nach {tp.name}",
-                "line" if mark == "line" else "column",
-                {"mark": {"type": mark, **({"point": True} if mark == "line" else {})}, "encoding": enc},
+                "column" if few else "line",
+                {
+                    "mark": {"type": "bar"} if few else {"type": "line", "point": True},
+                    "encoding": {"x": x, "y": y},
+                },
                 cost,
                 (tp.name, qp.name),
             )
-    # B5: nominal + measure -> sorted horizontal bar of the sum (top-k), ordinal in natural order
+
+
+def _bar_charts(n, q, add) -> None:
+    """B5: category + measure -> bar; horizontal and sorted for nominal, in order for ordinal.
+
+    A table with one row per category (a lookup table) is shown as it is; where each category
+    has many rows the bar shows an aggregate and ranks lower (Draco: prefer no aggregation).
+    """
     for np_ in n:
+        if np_.distinct > 50:
+            continue
         for qp in q:
-            if np_.distinct > 50:
-                continue
             horizontal = np_.kind == "nominal"
-            sort = "-x" if horizontal else None
-            cat = {"field": np_.name, "type": _vl_type(np_), "title": np_.name}
-            if sort:
-                cat["sort"] = sort
-            meas = {
-                "field": qp.name,
-                "type": "quantitative",
-                "aggregate": "sum",
-                "title": qp.name,
-                "scale": {"zero": True},
+            cat = _category(np_, horizontal)
+            meas = _measure(qp)
+            body: dict[str, Any] = {
+                "mark": "bar",
+                "encoding": {"y": cat, "x": meas} if horizontal else {"x": cat, "y": meas},
             }
-            enc = {"y": cat, "x": meas} if horizontal else {"x": cat, "y": meas}
-            body: dict[str, Any] = {"mark": "bar", "encoding": enc}
             if np_.distinct > TOP_K:
+                op = meas["aggregate"]
                 body["transform"] = [
-                    {"aggregate": [{"op": "sum", "field": qp.name, "as": qp.name}], "groupby": [np_.name]},
+                    {"aggregate": [{"op": op, "field": qp.name, "as": qp.name}], "groupby": [np_.name]},
                     {
                         "window": [{"op": "rank", "as": "_rang"}],
                         "sort": [{"field": qp.name, "order": "descending"}],
                     },
                     {"filter": f"datum._rang <= {TOP_K}"},
                 ]
-                meas["aggregate"] = "sum"
+            cost = COST_LOOKUP_BAR if np_.unique else COST_AGGREGATED_BAR - 0.1 * min(np_.unevenness, 3)
             add(
                 f"{qp.name} nach {np_.name}",
                 "bar",
                 body,
-                0.0 - 0.1 * min(np_.unevenness, 3),
+                cost - (COST_RATE_BONUS if qp.rate else 0),
                 (np_.name, qp.name),
             )
-    # B6 / B10: two measures -> scatter (binned heatmap for many rows), coloured by a small nominal
+
+
+def _map_charts(rows, q, n, lat, lon, geometry, geojson_url, regions, areas_url, add) -> None:
+    """B11: points -> point map; areas -> choropleth (area geometries, or area names looked up)."""
+    colour = next((c for c in n if c.distinct <= 10), None)
+    if lat and lon:
+        enc: dict[str, Any] = {
+            "longitude": {"field": lon.name, "type": "quantitative"},
+            "latitude": {"field": lat.name, "type": "quantitative"},
+        }
+        if colour:
+            enc["color"] = {"field": colour.name, "type": "nominal"}
+        add(
+            "Karte",
+            "point-map",
+            {"mark": "circle", "projection": {"type": "mercator"}, "encoding": enc},
+            COST_MAP,
+            (lat.name, lon.name),
+        )
+    elif geometry in ("Point", "MultiPoint") and geojson_url:
+        enc = (
+            {"color": {"field": f"properties.{colour.name}", "type": "nominal", "title": colour.name}}
+            if colour
+            else {}
+        )
+        add(
+            "Karte",
+            "point-map",
+            {
+                "data": _features(geojson_url),
+                "mark": {"type": "geoshape"},
+                "projection": {"type": "mercator"},
+                "encoding": enc,
+            },
+            COST_MAP,
+            (),
+        )
+    if geometry in ("Polygon", "MultiPolygon") and geojson_url:
+        for qp in q:
+            enc = {"color": {"field": f"properties.{qp.name}", "type": "quantitative", "title": qp.name}}
+            add(
+                f"{qp.name} (Karte)",
+                "choropleth",
+                {
+                    "data": _features(geojson_url),
+                    "mark": {"type": "geoshape", "stroke": "white"},
+                    "projection": {"type": "mercator"},
+                    "encoding": enc,
+                },
+                COST_MAP - (COST_RATE_BONUS if qp.rate else 0),
+                (qp.name,),
+            )
+    if not (regions and areas_url):
+        return
+    names = {level: set(values) for level, values in regions.items()}
+    for np_ in n:
+        level = area_level(np_, rows, names)
+        if level is None or not np_.unique:
+            continue
+        for qp in q:
+            lookup = {
+                "lookup": np_.name,
+                "from": {"data": _features(areas_url.format(level=level)), "key": "properties.name"},
+                "as": "geo",
+            }
+            enc = {
+                "shape": {"field": "geo", "type": "geojson"},
+                "color": {"field": qp.name, "type": "quantitative", "title": qp.name},
+                "tooltip": [
+                    {"field": np_.name, "type": "nominal"},
+                    {"field": qp.name, "type": "quantitative"},
+                ],
+            }
+            add(
+                f"{qp.name} nach {np_.name} (Karte)",
+                "choropleth",
+                {
+                    "transform": [lookup],
+                    "mark": {"type": "geoshape", "stroke": "white"},
+                    "projection": {"type": "mercator"},
+                    "encoding": enc,
+                },
+                COST_REGION_MAP - (COST_RATE_BONUS if qp.rate else 0),
+                (np_.name, qp.name),
+            )
+
+
+def _distribution_charts(rows, q, n, t, add) -> None:
+    """B6/B10 scatter of two measures, B1 histograms, B2/B3 counts per category or period."""
     if len(q) >= 2:
         a, b = q[0], q[1]
         if len(rows) > 5000:
@@ -265,7 +331,6 @@ def recommend(
                 0.4 - 0.3 * abs(corr),
                 (a.name, b.name),
             )
-    # B1: one measure -> histogram (8-12 bins) when enough distinct values
     for qp in q:
         if qp.distinct >= 15:
             enc = {
@@ -284,13 +349,10 @@ def recommend(
                 1.0 - 0.1 * min(qp.skew, 3),
                 (qp.name,),
             )
-    # B2 / B3: one nominal or temporal field -> bar of counts
     for np_ in n:
-        if np_.distinct <= 50 and not q:
-            cat = {"field": np_.name, "type": _vl_type(np_), "sort": "-x" if np_.kind == "nominal" else None}
-            cat = {k: v for k, v in cat.items() if v is not None}
+        if np_.distinct <= 50 and not np_.unique:
             enc = {
-                "y": cat,
+                "y": _category(np_, np_.kind == "nominal"),
                 "x": {
                     "aggregate": "count",
                     "type": "quantitative",
@@ -298,39 +360,25 @@ def recommend(
                     "scale": {"zero": True},
                 },
             }
-            add(f"Anzahl nach {np_.name}", "bar", {"mark": "bar", "encoding": enc}, 1.2, (np_.name,))
+            add(
+                f"Anzahl nach {np_.name}",
+                "bar",
+                {"mark": "bar", "encoding": enc},
+                1.2 if q else 0.5,
+                (np_.name,),
+            )
     for tp in t:
-        if not q:
+        if not tp.unique:
             enc = {
                 "x": _temporal_field(tp),
-                "y": {"aggregate": "count", "type": "quantitative", "title": "Anzahl"},
+                "y": {
+                    "aggregate": "count",
+                    "type": "quantitative",
+                    "title": "Anzahl",
+                    "scale": {"zero": True},
+                },
             }
             add(f"Anzahl nach {tp.name}", "column", {"mark": "bar", "encoding": enc}, 1.2, (tp.name,))
-    # B11: points on a map
-    if lat and lon:
-        enc = {
-            "longitude": {"field": lon.name, "type": "quantitative"},
-            "latitude": {"field": lat.name, "type": "quantitative"},
-        }
-        colour = next((c for c in n if c.distinct <= 10), None)
-        if colour:
-            enc["color"] = {"field": colour.name, "type": "nominal"}
-        add(
-            "Karte",
-            "point-map",
-            {"mark": "circle", "projection": {"type": "mercator"}, "encoding": enc},
-            0.1,
-            (lat.name, lon.name),
-        )
-    charts.sort(key=lambda c: c.cost)
-    seen: set[tuple[str, ...]] = set()
-    unique = []
-    for chart in charts:
-        key = (chart.kind, *chart.fields)
-        if key not in seen:
-            seen.add(key)
-            unique.append(chart)
-    return unique[:limit]
 
 
 def _pearson(rows: list[dict[str, Any]], a: str, b: str) -> float:
@@ -357,6 +405,8 @@ def hard_rule_violations(spec: dict[str, Any]) -> list[str]:
     enc = spec.get("encoding", {})
     x, y = enc.get("x", {}), enc.get("y", {})
     for channel, e in enc.items():
+        if not isinstance(e, dict):
+            continue  # tooltip lists
         if e.get("aggregate") not in (None, "count") and e.get("type") == "nominal":
             problems.append(f"{channel}: nominal field aggregated")
         if e.get("bin") and e.get("type") not in ("quantitative", "ordinal"):
@@ -377,4 +427,6 @@ def hard_rule_violations(spec: dict[str, Any]) -> list[str]:
             problems.append("bar with both axes continuous")
     if mark == "line" and not (x and y):
         problems.append("line needs x and y")
+    if mark == "geoshape" and "shape" not in enc and "property" not in spec.get("data", {}).get("format", {}):
+        problems.append("geoshape needs GeoJSON features or a shape channel")
     return problems

@@ -1,12 +1,12 @@
-"""Tables of the open data portal: datasets, distributions, tabular rows and snapshots."""
+"""Tables of the open data portal: datasets, distributions, tabular rows, snapshots, usage counters."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gelsencloud.core.db import Base
@@ -158,3 +158,24 @@ class Snapshot(Classified, Base):
     def sample(cls, *, tenant_id: int, classification: str, marker: str) -> Snapshot:
         """Build a lone snapshot carrying ``marker`` for the isolation test."""
         return cls(tenant_id=tenant_id, classification=classification, version=1, note=marker)
+
+
+class UsageCount(Base):
+    """Accesses of one dataset (or one of its distributions) of one kind on one UTC day."""
+
+    __tablename__ = "opendata_usage"
+    __table_args__ = (UniqueConstraint("dataset_id", "distribution_id", "day", "kind"),)
+    __unclassified__: ClassVar[str] = (
+        "aggregate access counters without personal data; read only through service functions that "
+        "join the (classified) dataset, written by raw upserts"
+    )
+    __audit__: ClassVar[bool] = False  # counters change on every access; auditing them is noise
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("opendata_datasets.id", ondelete="CASCADE"), nullable=False
+    )
+    distribution_id: Mapped[int] = mapped_column(Integer, default=0, nullable=False)  # 0 = the dataset
+    day: Mapped[date] = mapped_column(Date, nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # view | download | api
+    count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)

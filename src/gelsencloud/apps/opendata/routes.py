@@ -6,14 +6,15 @@ through their ``register(router)`` functions.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from gelsencloud.apps.opendata import autoviz, distributions, service, tabular
+from gelsencloud.apps.opendata import charts as chart_recommendations
+from gelsencloud.apps.opendata import distributions, service, tabular, usage
 from gelsencloud.apps.opendata.models import Dataset, Distribution
 from gelsencloud.apps.opendata.urls import Urls
 from gelsencloud.core.auth import CurrentPrincipal, DbSession, LoggedIn
@@ -132,9 +133,26 @@ def build_router() -> APIRouter:
         return {"count": result.count, "datasets": [dataset_json(d, urls) for d in result.datasets]}
 
     @router.get(PREFIX + "/datasets/{name}", tags=["opendata"])
-    def show_dataset(name: str, request: Request, session: DbSession):
+    def show_dataset(name: str, request: Request, session: DbSession, background: BackgroundTasks):
         """One dataset by name, id or identifier."""
-        return dataset_json(service.get_dataset(session, name), Urls(request))
+        dataset = service.get_dataset(session, name)
+        usage.track(request, background, dataset.id, usage.API)
+        return dataset_json(dataset, Urls(request))
+
+    @router.get(PREFIX + "/datasets/{name}/usage", tags=["opendata"])
+    def dataset_usage(name: str, session: DbSession, days: int = 30):
+        """Usage statistics of a dataset: totals, the last 14 days, and one entry per day (no personal data)."""
+        if not 1 <= days <= 366:
+            raise InvalidInput("days must be between 1 and 366")
+        dataset = service.get_dataset(session, name)
+        end = usage.today()
+        start = end - timedelta(days=days - 1)
+        return {
+            "dataset": dataset.name,
+            "recent_days": usage.RECENT_DAYS,
+            **usage.dataset_usage(session, dataset.id, on=end),
+            "daily": usage.daily(session, dataset.id, start, end),
+        }
 
     @router.post(PREFIX + "/datasets", tags=["opendata"], status_code=201)
     def create_dataset(body: DatasetIn, request: Request, session: DbSession, principal: LoggedIn):
@@ -219,6 +237,7 @@ def build_router() -> APIRouter:
         dist_id: str,
         request: Request,
         session: DbSession,
+        background: BackgroundTasks,
         _search: str = "",
         _sort: str = "",
         _sort_desc: str = "",
@@ -248,6 +267,7 @@ def build_router() -> APIRouter:
             facets=_facet or [],
         )
         page.pop("geometries")
+        usage.track(request, background, dist.dataset_id, usage.API, dist.id)
         headers = {}
         if page["next"]:
             query = [(k, v) for k, v in request.query_params.multi_items() if k != "_next"] + [
@@ -268,29 +288,39 @@ def build_router() -> APIRouter:
         request: Request,
         session: DbSession,
         principal: CurrentPrincipal,
+        background: BackgroundTasks,
         _search: str = "",
+        _chart: str = "",
     ):
-        """Stream the whole (filtered) table as CSV, JSON or GeoJSON."""
+        """Stream the whole (filtered) table as CSV, JSON or GeoJSON (``_chart=1``: a chart's data, not counted)."""
         if fmt not in ("csv", "json", "geojson"):
             raise NotFound("export formats: csv, json, geojson")
         dist = _tabular(session, dist_id)
         params = [(k, v) for k, v in request.query_params.multi_items()]
         filters = tabular.parse_filters(dist, params)
-        rows = tabular.stream_rows(request.app.state.db, principal, dist.id, dist.version, filters, _search)
+        db = request.app.state.db
         columns = list(tabular.column_types(dist))
         if fmt == "csv":
-            body, media = tabular.export_csv(rows, columns), "text/csv; charset=utf-8"
+            cells = tabular.stream_cells(db, principal, dist.id, dist.version, columns, filters, _search)
+            body, media = tabular.export_csv(cells, columns), "text/csv; charset=utf-8"
         elif fmt == "json":
+            rows = tabular.stream_rows(db, principal, dist.id, dist.version, filters, _search)
             body, media = tabular.export_json(rows), "application/json"
         else:
+            rows = tabular.stream_rows(db, principal, dist.id, dist.version, filters, _search)
             body, media = tabular.export_geojson(rows), "application/geo+json"
         filename = f"{dist.identifier}.{fmt}"
+        if not _chart:
+            usage.track(request, background, dist.dataset_id, usage.DOWNLOAD, dist.id)
         return StreamingResponse(
-            body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+            body,
+            media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            background=background,
         )
 
     @router.get(PREFIX + "/distributions/{dist_id}/file", tags=["opendata"])
-    def original_file(dist_id: str, request: Request, session: DbSession):
+    def original_file(dist_id: str, request: Request, session: DbSession, background: BackgroundTasks):
         """Download the uploaded file as it was uploaded (streamed from disk)."""
         dist, _ = _dist_with_dataset(session, dist_id)
         if not dist.storage_key:
@@ -298,7 +328,10 @@ def build_router() -> APIRouter:
         path = tabular.files_root(request.app.state.settings) / dist.storage_key
         if not path.is_file():
             raise NotFound("file missing from storage")
-        return FileResponse(path, media_type=dist.media_type, filename=dist.file_name or path.name)
+        usage.track(request, background, dist.dataset_id, usage.DOWNLOAD, dist.id)
+        return FileResponse(
+            path, media_type=dist.media_type, filename=dist.file_name or path.name, background=background
+        )
 
     @router.get(PREFIX + "/distributions/{dist_id}/charts", tags=["opendata"])
     def charts(dist_id: str, request: Request, session: DbSession):
@@ -306,8 +339,7 @@ def build_router() -> APIRouter:
         dist, dataset = _dist_with_dataset(session, dist_id)
         if not dist.tabular:
             return {"charts": []}
-        data_url = Urls(request).abs(f"{PREFIX}/distributions/{dist.id}/export.json")
-        recs = autoviz.recommend(tabular.sample_rows(session, dist), dist.columns, data_url=data_url)
+        recs = chart_recommendations.recommend(session, request, dist)
         return {
             "charts": [
                 {"n": i + 1, "title": r.title, "kind": r.kind, "spec": r.spec} for i, r in enumerate(recs)

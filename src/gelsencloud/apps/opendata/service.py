@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy import Select, delete, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gelsencloud.apps.opendata import vocab
+from gelsencloud.apps.opendata import usage, vocab
 from gelsencloud.apps.opendata.models import DataRow, Dataset, Distribution, Snapshot
 from gelsencloud.core.classification import principal_of
 from gelsencloud.core.identity import InvalidInput, NotFound
@@ -245,34 +245,45 @@ def search_datasets(
     modified_since: datetime | None = None,
     public_only: bool = False,
 ) -> SearchResult:
-    """Search readable datasets by words and field filters; facets count over all matches."""
-    stmt = select(Dataset)
-    stmt = _search_filter(stmt, q, filters or {}, modified_since, public_only)
-    # Facet counting in Python over the matching set keeps JSON list handling portable; a city
-    # catalogue has hundreds, not millions, of datasets.
-    matches = list(session.scalars(stmt))
-    tenants = {t.id: t for t in session.scalars(select(Tenant))}
-    facets = {f: _facet(matches, f, tenants, facet_limit, facet_mincount) for f in facet_fields}
-    matches.sort(key=_sort_key(sort), reverse=sort.strip().lower().endswith("desc"))
-    return SearchResult(count=len(matches), datasets=matches[offset : offset + limit], facets=facets)
+    """Search readable datasets by words and field filters; facets count over all matches.
+
+    Counting, sorting, paging and facets run in SQL, so only one page of datasets is loaded
+    (5,000 datasets: see docs/performance.md); the access rule applies to every part.
+    """
+    for name in facet_fields:
+        if name not in FACET_FIELDS:
+            raise InvalidInput(f"cannot facet on {name!r}; use one of {list(FACET_FIELDS)}")
+    stmt = _search_filter(select(Dataset), q, filters or {}, modified_since, public_only)
+    order = _sort_order(sort)
+    count = session.scalar(stmt.with_only_columns(func.count(Dataset.id)).order_by(None)) or 0
+    page = list(session.scalars(stmt.order_by(*order).offset(offset).limit(limit))) if limit else []
+    ids = stmt.with_only_columns(Dataset.id).order_by(None)
+    facets = {f: _facet(session, f, ids, facet_limit, facet_mincount) for f in facet_fields}
+    return SearchResult(count=count, datasets=page, facets=facets)
 
 
-def _sort_key(sort: str):
-    field_name = (sort.split(",")[0].split() or ["modified"])[0]
-    keys = {
-        "name": lambda d: d.name,
-        "title": lambda d: d.title.lower(),
-        "title_string": lambda d: d.title.lower(),
-        "id": lambda d: d.identifier,
-        "metadata_created": lambda d: d.issued,
-        "metadata_modified": lambda d: d.modified,
-        "modified": lambda d: d.modified,
-        "issued": lambda d: d.issued,
-        "score": lambda d: d.modified,
-    }
-    if field_name not in keys:
-        raise InvalidInput(f"cannot sort by {field_name!r}; use one of {sorted(keys)}")
-    return keys[field_name]
+SORT_COLUMNS = {
+    "name": Dataset.name,
+    "title": func.lower(Dataset.title),
+    "title_string": func.lower(Dataset.title),
+    "id": Dataset.identifier,
+    "metadata_created": Dataset.issued,
+    "metadata_modified": Dataset.modified,
+    "modified": Dataset.modified,
+    "issued": Dataset.issued,
+    "score": Dataset.modified,  # no relevance score: newest first, as CKAN's default tie breaker
+}
+
+
+def _sort_order(sort: str) -> list:
+    """ORDER BY of a CKAN-style sort ("title asc", "score desc, metadata_modified desc": first key counts)."""
+    first = sort.split(",")[0].split() or ["modified"]
+    field_name = first[0]
+    if field_name not in SORT_COLUMNS:
+        raise InvalidInput(f"cannot sort by {field_name!r}; use one of {sorted(SORT_COLUMNS)}")
+    descending = sort.strip().lower().endswith("desc")
+    column = SORT_COLUMNS[field_name]
+    return [column.desc(), Dataset.id.desc()] if descending else [column.asc(), Dataset.id.asc()]
 
 
 def dataset_formats(dataset: Dataset) -> list[str]:
@@ -280,28 +291,33 @@ def dataset_formats(dataset: Dataset) -> list[str]:
     return sorted({d.format for d in dataset.distributions})
 
 
-def facet_values(dataset: Dataset, field_name: str, tenants: dict[int, Tenant]) -> list[str]:
-    """Return the values a dataset contributes to a facet."""
+def _json_elements(session: Session, column):
+    """A table-valued function listing the elements of a JSON array column (per backend)."""
+    name = "json_array_elements_text" if session.get_bind().dialect.name == "postgresql" else "json_each"
+    return getattr(func, name)(column).table_valued("value")
+
+
+def _facet(session: Session, field_name: str, ids, limit: int, mincount: int) -> list[tuple[str, int]]:
+    """Count the values of one facet over the matching datasets (most frequent first)."""
+    n = func.count(Dataset.id.distinct())
     if field_name == "organization":
-        tenant = tenants.get(dataset.tenant_id)
-        return [tenant.slug] if tenant else []
-    if field_name == "groups":
-        return [t.lower() for t in dataset.themes]
-    if field_name == "tags":
-        return list(dataset.keywords)
-    if field_name == "res_format":
-        return dataset_formats(dataset)
-    if field_name == "license_id":
-        return [dataset.license_id]
-    raise InvalidInput(f"cannot facet on {field_name!r}; use one of {list(FACET_FIELDS)}")
-
-
-def _facet(matches, field_name, tenants, limit, mincount) -> list[tuple[str, int]]:
+        stmt = select(Tenant.slug, n).join(Dataset, Dataset.tenant_id == Tenant.id).group_by(Tenant.slug)
+    elif field_name == "license_id":
+        stmt = select(Dataset.license_id, n).group_by(Dataset.license_id)
+    elif field_name == "res_format":
+        stmt = select(Distribution.format, n).join(Dataset, Dataset.id == Distribution.dataset_id)
+        stmt = stmt.group_by(Distribution.format)
+    else:  # groups (EU themes) and tags (keywords): JSON arrays
+        elements = _json_elements(session, Dataset.themes if field_name == "groups" else Dataset.keywords)
+        stmt = (
+            select(elements.c.value, n).select_from(Dataset).join(elements, true()).group_by(elements.c.value)
+        )
+    stmt = stmt.where(Dataset.id.in_(ids)).having(n >= mincount)
     counts: dict[str, int] = {}
-    for dataset in matches:
-        for value in facet_values(dataset, field_name, tenants):
-            counts[value] = counts.get(value, 0) + 1
-    ordered = sorted(((v, c) for v, c in counts.items() if c >= mincount), key=lambda vc: (-vc[1], vc[0]))
+    for value, count in session.execute(stmt):
+        key = str(value).lower() if field_name == "groups" else str(value)
+        counts[key] = counts.get(key, 0) + count
+    ordered = sorted(counts.items(), key=lambda vc: (-vc[1], vc[0]))
     return ordered[:limit] if limit >= 0 else ordered
 
 
@@ -379,3 +395,8 @@ def public_datasets(session: Session, *, modified_since: datetime | None = None)
 def tenants_by_id(session: Session) -> dict[int, Tenant]:
     """Return all tenants (organisations) by id."""
     return {t.id: t for t in session.scalars(select(Tenant).order_by(Tenant.slug))}
+
+
+def usage_count(session: Session, start: date | datetime, end: date | datetime) -> int:
+    """Accesses of public datasets in [start, end): the strategy cockpit's "opendata-dataset-usage" KPI."""
+    return usage.usage_count(session, start, end)

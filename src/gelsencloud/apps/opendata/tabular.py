@@ -24,7 +24,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import String, cast, func, insert, select
+from sqlalchemy import String, Text, cast, func, insert, select
 from sqlalchemy.orm import Session
 
 from gelsencloud.apps.opendata import vocab
@@ -321,6 +321,7 @@ RESERVED = {
     "_nocol",
     "_dl",
     "_stream",
+    "_chart",
 }
 
 
@@ -502,17 +503,46 @@ def stream_rows(db, principal, dist_id: int, version: int, filters=(), search: s
         session.close()
 
 
-def export_csv(rows: Iterator[tuple], columns: list[str]) -> Iterator[str]:
-    """Render rows as CSV text, chunk by chunk."""
+def stream_cells(
+    db, principal, dist_id: int, version: int, columns: list[str], filters=(), search: str = ""
+) -> Iterator[list[tuple]]:
+    """Yield batches of row tuples (one cell per column) of all matching rows, with a session of its own.
+
+    Each document is fetched as text and decoded once with ``json.loads``: measured on SQLite,
+    that is 2-3 times faster than letting the database extract every cell, and it skips the ORM's
+    per-value type processing.
+    """
+    session = db.session(principal)
+    try:
+        dist = session.get(Distribution, dist_id)
+        if dist is None:
+            return
+        session.expunge(dist)  # detached: pinning the version must never be flushed
+        dist.version = version
+        stmt = (
+            select(cast(DataRow.data, Text))
+            .where(*base_query(dist, filters, search))
+            .order_by(DataRow.rownum)
+            .execution_options(yield_per=BATCH * 5)
+        )
+        loads = json.loads
+        for partition in session.execute(stmt).scalars().partitions():
+            yield [tuple(map(loads(text).get, columns)) for text in partition]
+    finally:
+        session.rollback()
+        session.close()
+
+
+def export_csv(batches: Iterator[list[tuple]], columns: list[str]) -> Iterator[str]:
+    """Render batches of row tuples as CSV text, one chunk per batch (None becomes an empty cell)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
-    for i, row in enumerate(rows, 1):
-        writer.writerow(["" if row.data.get(c) is None else row.data.get(c) for c in columns])
-        if i % BATCH == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+    for batch in batches:
+        writer.writerows(batch)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
     yield buffer.getvalue()
 
 

@@ -18,6 +18,7 @@ from gelsencloud.apps.sensorhub.lorawan.uplinks import (
     parse_tts_topic,
     parse_tts_v3,
 )
+from gelsencloud.apps.sensorhub.lorawan.uplinks import Uplink as UplinkMessage
 from gelsencloud.core.principal import Principal
 
 LOGGER = logging.getLogger(__name__)
@@ -29,7 +30,13 @@ MQTT_PRINCIPAL = Principal(kind="system", name="mqtt-ingest")
 
 def handle_chirpstack(session: Session, event: str, body: dict[str, Any]) -> service.IngestResult:
     """Handle one ChirpStack v4 event (``up``, ``join`` or ``status``)."""
-    message = parse_chirpstack_v4(event, body)
+    return handle_message(session, parse_chirpstack_v4(event, body), body)
+
+
+def handle_message(
+    session: Session, message: UplinkMessage | JoinEvent | StatusEvent, body: dict[str, Any]
+) -> service.IngestResult:
+    """Handle a parsed network-server message: uplinks become data, status events update the device."""
     if isinstance(message, StatusEvent):
         device = service.find_device(session, message.dev_eui)
         if device is None:
@@ -44,9 +51,17 @@ def handle_chirpstack(session: Session, event: str, body: dict[str, Any]) -> ser
 
 def handle_tts(session: Session, body: dict[str, Any], tenant: str | None = None) -> service.IngestResult:
     """Handle one TTS v3 webhook/MQTT message; only uplink messages carry data."""
-    if "uplink_message" not in body:
+    message = parse_tts(body, tenant)
+    if message is None:
         return service.IngestResult("ignored", message="not an uplink message")
-    return service.ingest_uplink(session, parse_tts_v3(body, tenant=tenant), body)
+    return service.ingest_uplink(session, message, body)
+
+
+def parse_tts(body: dict[str, Any], tenant: str | None = None) -> UplinkMessage | None:
+    """Parse a TTS v3 message; None for message types that carry no data (join, downlink events)."""
+    if "uplink_message" not in body:
+        return None
+    return parse_tts_v3(body, tenant=tenant)
 
 
 def handle_mqtt(topic: str, payload: bytes, db) -> None:

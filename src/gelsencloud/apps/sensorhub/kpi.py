@@ -114,7 +114,7 @@ class InfrastructureKpis:
         metered_sites = (
             session.scalar(
                 select(func.count(distinct(Device.site))).where(
-                    Device.category.in_(("water_meter", "electricity_meter")),
+                    Device.category.in_(("water_meter", "electricity_meter", "heat_meter")),
                     Device.active.is_(True),
                     Device.site.is_not(None),
                     Device.created_at <= end,

@@ -19,6 +19,7 @@ CATEGORIES = {
     "ev_charger": ("Ladepunkt E-Mobilität", "EV charging point"),
     "water_meter": ("Wasserzähler", "Water meter"),
     "electricity_meter": ("Stromzähler", "Electricity meter"),
+    "heat_meter": ("Wärmemengenzähler", "Heat meter"),
     "people_counter": ("Personenzähler", "People counter"),
     "wifi_hotspot": ("WLAN-Hotspot", "Wi-Fi hotspot"),
     "smart_pole": ("Smart Pole", "Smart pole"),

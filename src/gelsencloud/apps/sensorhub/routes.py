@@ -9,11 +9,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import inspect
+from starlette.concurrency import run_in_threadpool
 
 from gelsencloud.apps.sensorhub import ingest, service
-from gelsencloud.apps.sensorhub.lorawan.uplinks import UplinkFormatError, load_chirpstack_body
+from gelsencloud.apps.sensorhub.batcher import batcher_for
+from gelsencloud.apps.sensorhub.lorawan.uplinks import Uplink as UplinkMessage
+from gelsencloud.apps.sensorhub.lorawan.uplinks import (
+    UplinkFormatError,
+    load_chirpstack_body,
+    parse_chirpstack_v4,
+)
 from gelsencloud.apps.sensorhub.models import Device, Uplink
-from gelsencloud.core.auth import DbSession, LoggedIn
+from gelsencloud.core.auth import Caller, DbSession, LoggedIn
 from gelsencloud.core.identity import InvalidInput
 
 Classification = Literal["public", "internal", "personal"]
@@ -107,28 +114,40 @@ def build_router() -> APIRouter:
     router = APIRouter()
 
     @router.post("/ingest/chirpstack", tags=["ingest"])
-    async def chirpstack_webhook(
-        request: Request, session: DbSession, principal: LoggedIn, event: str = "up"
-    ):
+    async def chirpstack_webhook(request: Request, principal: Caller, event: str = "up"):
         """Take a ChirpStack v4 HTTP-integration event (JSON encoding); authenticate with an API key."""
         try:
             body = load_chirpstack_body(await request.body(), request.headers.get("content-type"))
-            result = ingest.handle_chirpstack(session, event, body)
+            message = parse_chirpstack_v4(event, body)
         except UplinkFormatError as exc:
             return _bad_message(exc)
-        return _ingest_response(result)
+        if isinstance(message, UplinkMessage):
+            return _ingest_response(
+                await batcher_for(request.app, request.app.state.db).submit(principal, message, body)
+            )
+        db = request.app.state.db
+
+        def handle_event() -> service.IngestResult:
+            with db.transaction(principal) as session:
+                return ingest.handle_message(session, message, body)
+
+        return _ingest_response(await run_in_threadpool(handle_event))
 
     @router.post("/ingest/ttn", tags=["ingest"])
-    async def tts_webhook(request: Request, session: DbSession, principal: LoggedIn):
+    async def tts_webhook(request: Request, principal: Caller):
         """Take a The Things Stack v3 webhook message; authenticate with an API key."""
         try:
             body = await request.json()
             if not isinstance(body, dict):
                 raise UplinkFormatError("body must be a JSON object")
-            result = ingest.handle_tts(session, body)
+            message = ingest.parse_tts(body)
         except (UplinkFormatError, ValueError) as exc:
             return _bad_message(exc)
-        return _ingest_response(result)
+        if message is None:
+            return _ingest_response(service.IngestResult("ignored", message="not an uplink message"))
+        return _ingest_response(
+            await batcher_for(request.app, request.app.state.db).submit(principal, message, body)
+        )
 
     @router.get("/api/v1/sensorhub/devices", tags=["sensorhub"], response_model=list[DeviceOut])
     def devices(session: DbSession, category: str | None = None):

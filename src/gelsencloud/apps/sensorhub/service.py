@@ -16,12 +16,20 @@ from sqlalchemy.orm import Session
 
 from gelsencloud.apis.sensorthings.schema import ENTITY_TYPES
 from gelsencloud.apis.sensorthings.service import add_observations
+from gelsencloud.apis.sensorthings.service.bulk import (
+    features_of_things,
+    insert_many,
+    insert_stream_rows,
+    observation_values,
+    stream_facts,
+    widen_streams,
+)
 from gelsencloud.apis.sensorthings.service.write import CLASSIFICATION_KEY, Writer
 from gelsencloud.apps.sensorhub import decoders
 from gelsencloud.apps.sensorhub.lorawan.uplinks import Uplink as UplinkMessage
 from gelsencloud.apps.sensorhub.models import CATEGORIES, Device, InventoryCount, Uplink
 from gelsencloud.apps.sensorhub.quantities import quantity, unit_of_measurement
-from gelsencloud.core.classification import principal_of
+from gelsencloud.core.classification import PermissionDenied, principal_of
 from gelsencloud.core.identity import InvalidInput, NotFound
 from gelsencloud.core.models import utcnow
 from gelsencloud.core.principal import Classification
@@ -235,53 +243,148 @@ def _shared(session: Session, tenant_id: int, type_name: str, name: str, body: d
 # --- ingestion -----------------------------------------------------------------------------------
 
 
+class BatchConflict(Exception):
+    """A concurrent writer stored one of the batch's events first; retry the batch one by one."""
+
+
 def ingest_uplink(session: Session, message: UplinkMessage, body: dict[str, Any]) -> IngestResult:
     """Store one uplink, decode it, and write its readings as Observations (one transaction)."""
-    duplicate = _find_duplicate(session, message)
-    if duplicate is not None:
-        return IngestResult("duplicate", duplicate, message="already received")
-    device = find_device(session, message.dev_eui)
-    row = Uplink(
-        received_at=message.received_at,
-        network_server=message.network_server,
-        event="up",
-        event_id=message.event_id,
-        dev_eui=message.dev_eui,
-        device_id=device.id if device else None,
-        f_cnt=message.f_cnt,
-        f_port=message.f_port,
-        payload_hex=message.payload.hex(),
-        body=body,
-        status="stored",
-        classification="internal",
-        tenant_id=device.tenant_id if device else _fallback_tenant(session),
+    try:
+        return ingest_uplinks(session, [(message, body)])[0]
+    except BatchConflict:
+        return IngestResult("duplicate", message="already received")
+
+
+def ingest_uplinks(session: Session, items: list[tuple[UplinkMessage, dict[str, Any]]]) -> list[IngestResult]:
+    """Store a batch of uplinks, decode them and write their readings, with a handful of statements.
+
+    Per batch, not per uplink: one query for repeats, one for the devices, one for their Datastreams, one
+    insert of all uplinks and one of all Observations. Repeats (network-server retries, the same event
+    in the batch twice) are stored once. Raises ``BatchConflict`` if a concurrent writer stored one of
+    the events meanwhile (the caller retries one by one) and ``PermissionDenied`` if the principal may not
+    write a device's data; nothing of the batch is then written.
+    """
+    results: list[IngestResult | None] = [None] * len(items)
+    known = _stored_events(session, [message for message, _ in items])
+    first_of: dict[tuple, int] = {}
+    fresh: list[int] = []
+    for i, (message, _) in enumerate(items):
+        key = _event_key(message)
+        if key in known:
+            results[i] = IngestResult("duplicate", known[key], message="already received")
+        elif key in first_of:
+            results[i] = IngestResult("duplicate", message="already received")  # id filled in below
+        else:
+            first_of[key] = i
+            fresh.append(i)
+    euis = {items[i][0].dev_eui for i in fresh}
+    devices = (
+        {d.dev_eui: d for d in session.scalars(select(Device).where(Device.dev_eui.in_(euis)))}
+        if euis
+        else {}
     )
-    session.add(row)
+    principal = principal_of(session)
+    rows: list[dict[str, Any]] = []
+    readings_of: dict[int, tuple[Device, dict]] = {}
+    for i in fresh:
+        message, body = items[i]
+        device = devices.get(message.dev_eui)
+        row = _uplink_row(session, message, body, device)
+        if not principal.can_write(row["tenant_id"]):
+            raise PermissionDenied(f"{principal.name} may not write data of tenant {row['tenant_id']}")
+        if device is None:
+            row.update(status="unknown_device", error=f"no registered device with DevEUI {message.dev_eui}")
+        else:
+            _update_link_state(device, message)
+            if not device.active:
+                row.update(status="ignored", error="device is inactive")
+            else:
+                try:
+                    readings = _readings(device, message.payload, message.f_port, message.decoded)
+                    readings_of[i] = (device, readings)
+                    row.update(status="processed", observations=len(readings))
+                except decoders.DecodeError as exc:
+                    # Keep the raw uplink: a fixed decoder can reprocess it (`gelsencloud sensorhub reprocess`).
+                    row.update(status="failed", error=f"{device.decoder}: {exc}")
+        rows.append(row)
     try:
         with session.begin_nested():
-            session.flush()
-    except IntegrityError:  # the same event id stored meanwhile (a concurrent retry)
-        session.expunge(row)
-        return IngestResult("duplicate", message="already received")
-    if device is None:
-        row.status = "unknown_device"
-        row.error = f"no registered device with DevEUI {message.dev_eui}"
-        return IngestResult("unknown_device", row.id, message=row.error)
-    _update_link_state(device, message)
-    if not device.active:
-        row.status = "ignored"
-        row.error = "device is inactive"
-        return IngestResult("ignored", row.id, message=row.error)
-    return _decode_and_store(
-        session,
-        device,
-        row,
-        message.payload,
-        message.f_port,
-        message.received_at,
-        decoded=message.decoded,
-        parameters=signal_parameters(message),
-    )
+            ids = insert_many(session, Uplink.__table__, rows)
+    except IntegrityError:  # the same event stored meanwhile by another writer (a concurrent retry)
+        raise BatchConflict() from None
+    _store_readings(session, items, readings_of)
+    for i, row, uplink_id in zip(fresh, rows, ids, strict=True):
+        status = row["status"]
+        message = row["error"] or ""
+        results[i] = IngestResult(status, uplink_id, row["observations"], message)
+    for i, result in enumerate(results):
+        if result.uplink_id is None and result.status == "duplicate":
+            results[i] = IngestResult(
+                "duplicate", results[first_of[_event_key(items[i][0])]].uplink_id, 0, "already received"
+            )
+    session.flush()  # device link state and Datastream time ranges
+    return results
+
+
+def _uplink_row(
+    session: Session, message: UplinkMessage, body: dict[str, Any], device: Device | None
+) -> dict:
+    return {
+        "received_at": message.received_at,
+        "network_server": message.network_server,
+        "event": "up",
+        "event_id": message.event_id,
+        "dev_eui": message.dev_eui,
+        "device_id": device.id if device else None,
+        "f_cnt": message.f_cnt,
+        "f_port": message.f_port,
+        "payload_hex": message.payload.hex(),
+        "body": body,
+        "status": "stored",
+        "error": None,
+        "observations": 0,
+        "classification": "internal",
+        "tenant_id": device.tenant_id if device else _fallback_tenant(session),
+    }
+
+
+def _store_readings(session: Session, items, readings_of: dict[int, tuple[Device, dict]]) -> None:
+    """Write the readings of a batch as Observations, one insert per Datastream."""
+    wanted: list[tuple[int, dict]] = []
+    for i, (device, readings) in readings_of.items():
+        message = items[i][0]
+        parameters = signal_parameters(message)
+        for key, reading in readings.items():
+            stream_id = ensure_datastream(session, device, key, reading["unit"])
+            wanted.append(
+                (
+                    stream_id,
+                    {
+                        "phenomenonTime": message.received_at,
+                        "result": reading["value"],
+                        "parameters": parameters,
+                    },
+                )
+            )
+            if key == "battery":
+                device.battery = float(reading["value"])
+    if not wanted:
+        return
+    streams = stream_facts(session, {stream_id for stream_id, _ in wanted})
+    principal = principal_of(session)
+    for stream in streams.values():
+        if not principal.can_write(stream.tenant_id):
+            raise PermissionDenied(f"{principal.name} may not write Datastream {stream.id}")
+    features = features_of_things(session, streams.values())
+    values_of: dict[int, list[dict]] = {}
+    for stream_id, row in wanted:
+        stream = streams[stream_id]
+        values = observation_values(stream, row)
+        values["feature_of_interest_id"] = features[stream.thing_id]
+        values_of.setdefault(stream_id, []).append(values)
+    batches = [(streams[stream_id], values) for stream_id, values in values_of.items()]
+    insert_stream_rows(session, batches, widen=False)
+    widen_streams(session, batches)
 
 
 def _decode_and_store(
@@ -385,20 +488,39 @@ def _update_link_state(device: Device, message: UplinkMessage) -> None:
         device.last_snr = message.best_snr
 
 
-def _find_duplicate(session: Session, message: UplinkMessage) -> int | None:
+def _event_key(message: UplinkMessage) -> tuple:
     # Network servers retry webhooks; the event id (or DevEUI + FCnt + time) identifies a repeat.
-    stmt = select(Uplink.id)
     if message.event_id:
-        stmt = stmt.where(
-            Uplink.network_server == message.network_server, Uplink.event_id == message.event_id
+        return (message.network_server, message.event_id)
+    return (message.dev_eui, message.f_cnt, message.received_at)
+
+
+def _stored_events(session: Session, messages: list[UplinkMessage]) -> dict[tuple, int]:
+    """Return the stored uplink id of every message that was received before."""
+    table = Uplink.__table__
+    found: dict[tuple, int] = {}
+    by_server: dict[str, set[str]] = {}
+    for message in messages:
+        if message.event_id:
+            by_server.setdefault(message.network_server, set()).add(message.event_id)
+        else:
+            stmt = select(table.c.id).where(
+                table.c.dev_eui == message.dev_eui,
+                table.c.f_cnt == message.f_cnt,
+                table.c.received_at == message.received_at,
+            )
+            uplink_id = session.connection().execute(stmt.limit(1)).scalar()
+            if uplink_id is not None:
+                found[_event_key(message)] = uplink_id
+    # Core statements on the connection: event ids are unguessable, and a repeat must be recognised
+    # whichever tenant's key delivers it, so the classification rule does not apply here.
+    for server, event_ids in by_server.items():
+        stmt = select(table.c.id, table.c.event_id).where(
+            table.c.network_server == server, table.c.event_id.in_(event_ids)
         )
-    else:
-        stmt = stmt.where(
-            Uplink.dev_eui == message.dev_eui,
-            Uplink.f_cnt == message.f_cnt,
-            Uplink.received_at == message.received_at,
-        )
-    return session.scalar(stmt.limit(1))
+        for uplink_id, event_id in session.connection().execute(stmt):
+            found[(server, event_id)] = uplink_id
+    return found
 
 
 def _fallback_tenant(session: Session) -> int:
@@ -437,11 +559,15 @@ def _stored_decoded(row: Uplink) -> dict[str, Any] | None:
     return found if isinstance(found, dict) else None
 
 
-def list_uplinks(session: Session, *, status: str | None = None, limit: int = 100) -> list[Uplink]:
-    """Return the newest uplinks the principal may read."""
+def list_uplinks(
+    session: Session, *, status: str | None = None, device_id: int | None = None, limit: int = 100
+) -> list[Uplink]:
+    """Return the newest uplinks the principal may read (of one device, if given)."""
     stmt = select(Uplink).order_by(Uplink.id.desc()).limit(min(limit, 1000))
     if status:
         stmt = stmt.where(Uplink.status == status)
+    if device_id is not None:
+        stmt = stmt.where(Uplink.device_id == device_id)
     return list(session.scalars(stmt))
 
 

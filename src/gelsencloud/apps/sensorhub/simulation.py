@@ -196,6 +196,23 @@ def electricity(dev: SimDevice, moment: datetime, sc: Scenario) -> dict[str, flo
     return {"energy": int(energy), "power": int(power)}
 
 
+def heat(dev: SimDevice, moment: datetime, sc: Scenario) -> dict[str, float]:
+    """A district-heating meter: more heat when it is cold outside and during occupied hours."""
+    hour, weekday = _local_hour(moment), _weekday(moment)
+    occupied = weekday < 5 and 6 <= hour <= 19
+    load_kw = dev.params["base_kw"] * (1.4 if occupied else 0.7)
+    hours = (moment - sc.start).total_seconds() / 3600
+    flow = 70.0 + 3 * noise(dev.key, int(moment.timestamp() // 3600))
+    spread = 22.0 if occupied else 15.0
+    return {
+        "heat_energy": int(dev.params["base_kwh"] + dev.params["base_kw"] * 1.05 * hours),
+        "heat_volume": int(dev.params["base_l"] + load_kw / (1.16 * spread) * 1000 * hours),
+        "flow_temperature": round(flow, 2),
+        "return_temperature": round(flow - spread, 2),
+        "meter_error": False,
+    }
+
+
 def people(dev: SimDevice, moment: datetime, sc: Scenario) -> dict[str, float]:
     """People passing an ARENA PARK entrance per hour; tens of thousands on match days."""
     hour = _local_hour(moment)
@@ -216,6 +233,7 @@ MODELS = {
     "parking_space": parking,
     "water_meter": water,
     "electricity_meter": electricity,
+    "heat_meter": heat,
     "people_counter": people,
 }
 
@@ -356,6 +374,26 @@ def demo_devices(seed: int, quarters: list[tuple[str, float, float]]) -> list[Si
                 site=building,
                 data_classification="internal",
                 params={"base_w": rng.uniform(4000, 40000), "base_wh": rng.randint(10**7, 10**8)},
+            )
+        )
+    for i, (building, lon, lat) in enumerate(CITY_BUILDINGS[:4]):  # buildings on district heating
+        devices.append(
+            SimDevice(
+                f"heat-{i}",
+                f"Wärmemengenzähler {building} (Demo)",
+                "heat_meter",
+                "stadt-gelsenkirchen",
+                lon,
+                lat,
+                "gelsencloud-heat",
+                _eui(i, 8),
+                site=building,
+                data_classification="internal",
+                params={
+                    "base_kw": rng.uniform(40, 250),
+                    "base_kwh": rng.randint(10**5, 10**6),
+                    "base_l": rng.randint(10**6, 10**7),
+                },
             )
         )
     for i, share in enumerate((0.35, 0.3, 0.2, 0.15)):

@@ -16,10 +16,11 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from gelsencloud.apis.sensorthings import models as m
-from gelsencloud.apis.sensorthings.errors import bad_request, not_found
+from gelsencloud.apis.sensorthings.errors import bad_request
+from gelsencloud.apis.sensorthings.retention import check_properties
 from gelsencloud.apis.sensorthings.schema import ENTITY_TYPES, EntityType, Nav, Prop
 from gelsencloud.apis.sensorthings.serialize import parse_instant, parse_interval
-from gelsencloud.core.classification import PermissionDenied, principal_of
+from gelsencloud.core.classification import principal_of
 from gelsencloud.core.models import utcnow
 from gelsencloud.core.principal import Classification
 
@@ -59,19 +60,6 @@ def set_result(obj: Any, value: Any) -> None:
         obj.result_string = "true" if value else "false"
     else:
         obj.result_string = value if isinstance(value, str) else None
-
-
-def result_columns(value: Any) -> dict[str, Any]:
-    """Column values of a result for Core inserts."""
-    number = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-    text = (
-        ("true" if value else "false")
-        if isinstance(value, bool)
-        else value
-        if isinstance(value, str)
-        else None
-    )
-    return {"result": value, "result_number": number, "result_string": text}
 
 
 def set_prop(obj: Any, prop: Prop, value: Any, etype: EntityType) -> None:
@@ -137,6 +125,8 @@ class Writer:
                     setattr(obj, attr, value)
             return obj
         self._check_keys(etype, body)
+        if etype.name in ("Datastream", "MultiDatastream"):
+            check_properties(body.get("properties"))
         obj = etype.model()
         for attr, value in (preset or {}).items():
             setattr(obj, attr, value)
@@ -277,6 +267,8 @@ class Writer:
         if not isinstance(body, dict):
             raise bad_request(f"a {etype.name} update must be a JSON object")
         self._check_keys(etype, body)
+        if etype.name in ("Datastream", "MultiDatastream"):
+            check_properties(body.get("properties"))
         for name, prop in etype.props.items():
             if prop.read_only:
                 continue
@@ -393,68 +385,6 @@ def extend_stream(
             setattr(stream, attr + "_start", low)
         if end is None or high > end:
             setattr(stream, attr + "_end", high)
-
-
-def add_observations(session: Session, datastream_id: int, rows: Iterable[dict[str, Any]]) -> list[int]:
-    """Bulk-insert Observations into one Datastream; return their ids in input order.
-
-    Each row: ``phenomenonTime`` (datetime or ISO string/interval), ``result``, optional ``resultTime``,
-    ``parameters``, ``resultQuality`` and ``featureOfInterest`` (an id). Uses one Core executemany; the
-    caller must be allowed to write the Datastream (checked here, as Core inserts bypass the session rule).
-    """
-    stream = session.get(m.Datastream, datastream_id)
-    if stream is None:
-        raise not_found(f"Datastream {datastream_id}")
-    principal = principal_of(session)
-    if not principal.can_write(stream.tenant_id):
-        raise PermissionDenied(f"{principal.name} may not write Datastream {datastream_id}")
-    values = []
-    default_feature = None
-    for row in rows:
-        moment = row.get("phenomenonTime") or utcnow()
-        if isinstance(moment, datetime):
-            start, end = (
-                (moment if moment.tzinfo else parse_instant(moment.isoformat(), "phenomenonTime")),
-                None,
-            )
-        else:
-            start, end = parse_interval(moment, "phenomenonTime")
-        result_time = row.get("resultTime")
-        if result_time is not None and not isinstance(result_time, datetime):
-            result_time = parse_instant(result_time, "resultTime")
-        feature = row.get("featureOfInterest")
-        if feature is None:
-            if default_feature is None:
-                default_feature = feature_for_thing(session, stream.thing_id, stream)
-            feature = default_feature
-        values.append(
-            {
-                "phenomenon_time_start": start,
-                "phenomenon_time_end": end,
-                "result_time": result_time,
-                **result_columns(row.get("result")),
-                "result_quality": row.get("resultQuality"),
-                "parameters": row.get("parameters"),
-                "datastream_id": stream.id,
-                "feature_of_interest_id": feature,
-                "tenant_id": stream.tenant_id,
-                "classification": stream.classification,
-            }
-        )
-    if not values:
-        return []
-    table = m.Observation.__table__
-    ids = list(
-        session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), values).scalars()
-    )
-    session.info.setdefault("sta_created", []).extend(("Observation", i) for i in ids)  # for MQTT
-    extend_stream(
-        stream,
-        [v["phenomenon_time_start"] for v in values] + [v["phenomenon_time_end"] for v in values],
-        [v["result_time"] for v in values],
-    )
-    session.flush()
-    return ids
 
 
 def apply_json_patch(document: dict[str, Any], operations: Any) -> dict[str, Any]:

@@ -10,6 +10,9 @@ gelsencloud-fill (6 bytes): ver u8 | distance u16 mm | fill_level u8 % | battery
 gelsencloud-parking (3 bytes): ver u8 | flags u8 (bit 0 occupied) | battery u8 %
 gelsencloud-water (6 bytes): ver u8 | volume u32 L (meter index) | flags u8 (bit 0 leak, bit 1 backflow)
 gelsencloud-power (9 bytes): ver u8 | energy u32 W.h (import register) | power i32 W (negative = feed-in)
+gelsencloud-heat (14 bytes): ver u8 | heat_energy u32 kWh (energy register) | heat_volume u32 L (volume
+    register) | flow_temperature i16 0.01 degC | return_temperature i16 0.01 degC | flags u8 (bit 0 error)
+    (the registers of an EN 1434 heat meter, as a wM-Bus-to-LoRaWAN bridge forwards them)
 gelsencloud-people (7 bytes): ver u8 | interval u16 s | count_in u16 | count_out u16 (counts per interval)
 """
 
@@ -18,7 +21,7 @@ from __future__ import annotations
 from .base import register
 from .fixed import Field, FixedFormat, Flags
 
-__all__ = ["AIRQ", "FILL", "PARKING", "WATER", "POWER", "PEOPLE"]
+__all__ = ["AIRQ", "FILL", "PARKING", "WATER", "POWER", "HEAT", "PEOPLE"]
 
 AIRQ = FixedFormat(
     "gelsencloud-airq",
@@ -45,6 +48,17 @@ FILL = FixedFormat(
 PARKING = FixedFormat("gelsencloud-parking", 1, (Flags(("occupied",)), Field("battery", "B", "%")))
 WATER = FixedFormat("gelsencloud-water", 1, (Field("volume", "I", "L"), Flags(("leak", "backflow"))))
 POWER = FixedFormat("gelsencloud-power", 1, (Field("energy", "I", "W.h"), Field("power", "i", "W")))
+HEAT = FixedFormat(
+    "gelsencloud-heat",
+    1,
+    (
+        Field("heat_energy", "I", "kW.h"),
+        Field("heat_volume", "I", "L"),
+        Field("flow_temperature", "h", "Cel", 100, optional=True),
+        Field("return_temperature", "h", "Cel", 100, optional=True),
+        Flags(("meter_error",)),
+    ),
+)
 PEOPLE = FixedFormat(
     "gelsencloud-people",
     1,
@@ -56,4 +70,5 @@ register(FILL.decoder("Ultrasonic fill level: distance, fill level, battery, til
 register(PARKING.decoder("Parking bay occupancy and battery"))
 register(WATER.decoder("Water meter index with leak and backflow alarms"))
 register(POWER.decoder("Electricity meter: energy register and active power"))
+register(HEAT.decoder("Heat meter: energy and volume registers, flow and return temperature, error flag"))
 register(PEOPLE.decoder("People counter: in/out counts per interval"))

@@ -1,0 +1,224 @@
+"""Benchmark the LoRaWAN webhook path: real HTTP server, concurrent network-server traffic, SQLite.
+
+Run by hand:  .venv/bin/python bench/bench_webhook.py [--uplinks 20000] [--connections 64] [--devices 200]
+
+A uvicorn server (one worker process, as `gelsencloud serve` runs it) takes ChirpStack v4 uplink events,
+one per HTTP request, over keep-alive connections from a load generator in this process (asyncio
+streams with prepared requests, so it costs little of the shared CPU). Each uplink carries a real
+air-quality payload that the server decodes into six Observations. Afterwards the database is
+checked: every acknowledged uplink and its Observations must be there. Prints a Markdown row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_sensors import START, fresh, operator  # noqa: E402
+
+from gelsencloud.apis.sensorthings.models import Observation  # noqa: E402
+from gelsencloud.apps.sensorhub import decoders, service  # noqa: E402
+from gelsencloud.apps.sensorhub.lorawan.uplinks import GatewayReception, Uplink, chirpstack_v4_body  # noqa: E402
+from gelsencloud.apps.sensorhub.models import Uplink as StoredUplink  # noqa: E402
+from gelsencloud.core import identity  # noqa: E402
+from gelsencloud.core.db import Database  # noqa: E402
+from gelsencloud.core.principal import SYSTEM  # noqa: E402
+
+
+def prepare(url: str, devices: int) -> tuple[str, list[str]]:
+    """Create the database with devices and an ingestion key; return the key and the DevEUIs."""
+    _settings, db = fresh(url)
+    principal = operator(db)
+    euis = [f"{0xB0000000 + n:016x}" for n in range(devices)]
+    with db.transaction(principal) as session:
+        for n, eui in enumerate(euis):
+            device = service.register_device(
+                session,
+                name=f"Bench {n}",
+                category="air_quality",
+                dev_eui=eui,
+                decoder="gelsencloud-airq",
+                longitude=7.0 + n / 1000,
+                latitude=51.5,
+            )
+            for key, unit in (
+                ("pm10", "ug/m3"),
+                ("pm2_5", "ug/m3"),
+                ("no2", "ug/m3"),
+                ("temperature", "Cel"),
+                ("humidity", "%"),
+                ("pressure", "hPa"),
+            ):
+                service.ensure_datastream(session, device, key, unit)
+    with db.transaction(SYSTEM) as session:
+        key = identity.create_api_key(
+            session, tenant=identity.get_tenant(session, "gelsen-net"), role="operator", name="bench"
+        ).key
+    db.dispose()
+    return key, euis
+
+
+def requests(key: str, euis: list[str], count: int, port: int) -> list[bytes]:
+    """Prepared HTTP/1.1 requests, one ChirpStack uplink event each."""
+    payload = decoders.encode(
+        "gelsencloud-airq",
+        {"pm10": 20.0, "pm2_5": 12.0, "no2": 30.0, "temperature": 5.0, "humidity": 80.0, "pressure": 1010.0},
+    )
+    out = []
+    for i in range(count):
+        body = json.dumps(
+            chirpstack_v4_body(
+                Uplink(
+                    dev_eui=euis[i % len(euis)],
+                    received_at=START + timedelta(seconds=i),
+                    network_server="chirpstack",
+                    f_port=1,
+                    f_cnt=i // len(euis),
+                    payload=payload,
+                    gateways=(GatewayReception("gw-1", rssi=-100.0, snr=5.0),),
+                    event_id=str(uuid.uuid4()),
+                )
+            )
+        ).encode()
+        head = (
+            f"POST /ingest/chirpstack?event=up HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        out.append(head + body)
+    return out
+
+
+async def _connection(port: int, queue: list[bytes], latencies: list[float], statuses: list[int]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    while queue:
+        request = queue.pop()
+        started = time.perf_counter()
+        writer.write(request)
+        status_line = await reader.readline()
+        length = 0
+        while True:
+            line = await reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        await reader.readexactly(length)
+        latencies.append(time.perf_counter() - started)
+        statuses.append(int(status_line.split()[1]))
+    writer.close()
+
+
+async def load(port: int, prepared: list[bytes], connections: int) -> tuple[float, list[float], list[int]]:
+    """Send every request over ``connections`` keep-alive connections; return (seconds, latencies, statuses)."""
+    queue = list(reversed(prepared))
+    latencies: list[float] = []
+    statuses: list[int] = []
+    started = time.perf_counter()
+    await asyncio.gather(*(_connection(port, queue, latencies, statuses) for _ in range(connections)))
+    return time.perf_counter() - started, latencies, statuses
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--uplinks", type=int, default=20000)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--devices", type=int, default=200)
+    parser.add_argument("--database", help="database URL (default: a new SQLite file)")
+    args = parser.parse_args()
+    tmp = tempfile.mkdtemp()
+    url = args.database or f"sqlite:///{Path(tmp) / 'webhook.db'}"
+    key, euis = prepare(url, args.devices)
+    port = free_port()
+    env = {
+        **os.environ,
+        "GELSENCLOUD_DATABASE_URL": url,
+        "GELSENCLOUD_JOBS_ENABLED": "false",
+        "GELSENCLOUD_LOG_LEVEL": "WARNING",
+        "GELSENCLOUD_SECRET_KEY": "b" * 40,
+        "GELSENCLOUD_VAR_DIR": tmp,
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "gelsencloud.core.app:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--http",
+            "httptools",
+        ],
+        env=env,
+    )
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        warm = requests(key, euis, 200, port)
+        asyncio.run(load(port, warm, 8))  # first requests compile SQL and fill caches
+        prepared = requests(key, euis, args.uplinks, port)
+        if os.environ.get("BENCH_PROFILE"):  # e.g. BENCH_PROFILE=/tmp/webhook.txt: sample the server with py-spy
+            subprocess.Popen(["py-spy", "record", "-p", str(server.pid), "-d", "15", "-f", "raw", "-o", os.environ["BENCH_PROFILE"]])
+        server_cpu, own_cpu = cpu_seconds(server.pid), resource.getrusage(resource.RUSAGE_SELF).ru_utime
+        elapsed, latencies, statuses = asyncio.run(load(port, prepared, args.connections))
+        server_cpu = cpu_seconds(server.pid) - server_cpu
+        own_cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime - own_cpu
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    wrong = [s for s in statuses if s != 200]
+    db = Database(url)
+    with db.transaction(SYSTEM) as session:
+        stored = session.scalar(select(func.count()).select_from(StoredUplink))
+        observations = session.scalar(select(func.count()).select_from(Observation))
+    db.dispose()
+    p50 = statistics.median(latencies) * 1000
+    p95 = statistics.quantiles(latencies, n=20)[-1] * 1000
+    print(
+        f"| SQLite | {args.uplinks:,} ChirpStack uplinks over HTTP, {args.connections} connections, "
+        f"{args.devices} devices, 6 Observations each | {args.uplinks / elapsed:,.0f} uplinks/s | "
+        f"p50 {p50:.1f} ms, p95 {p95:.1f} ms | server CPU {server_cpu:.1f} s, load generator {own_cpu:.1f} s |"
+    )
+    print(
+        f"non-200 answers: {len(wrong)}; stored uplinks {stored:,} (incl. 200 warm-up), observations {observations:,}"
+    )
+    assert not wrong and stored == args.uplinks + 200 and observations == 6 * stored, "data missing"
+
+
+if __name__ == "__main__":
+    main()

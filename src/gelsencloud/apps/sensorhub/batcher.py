@@ -1,0 +1,115 @@
+"""Group commit for webhook uplinks: concurrent requests share one transaction, each answers after it.
+
+A network server delivers every uplink as its own HTTP request. Committing each one alone costs a
+transaction, a handful of queries and an fsync per uplink. The batcher queues the parsed uplinks of
+concurrent requests, and one worker writes whatever has queued up (up to ``max_batch``) in a single
+transaction with ``service.ingest_uplinks``. A request gets its answer only after that transaction has
+committed, so an acknowledged uplink is durable. Under light load a batch holds one uplink and nothing
+waits; under heavy load batches grow and the per-uplink cost falls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from gelsencloud.apis.sensorthings import notify
+from gelsencloud.apps.sensorhub import service
+from gelsencloud.apps.sensorhub.lorawan.uplinks import Uplink as UplinkMessage
+from gelsencloud.core.principal import Principal
+
+LOGGER = logging.getLogger(__name__)
+
+
+@dataclass
+class _Pending:
+    principal: Principal
+    message: UplinkMessage
+    body: dict[str, Any]
+    future: asyncio.Future = field(repr=False)
+
+
+class UplinkBatcher:
+    """Queues uplinks of one event loop and writes them in shared transactions."""
+
+    def __init__(self, db, max_batch: int = 500) -> None:
+        self.db = db
+        self.max_batch = max_batch
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._worker: asyncio.Task | None = None
+        self.stats = {"batches": 0, "uplinks": 0, "largest": 0}  # for operators and the tests
+
+    async def submit(
+        self, principal: Principal, message: UplinkMessage, body: dict[str, Any]
+    ) -> service.IngestResult:
+        """Queue one uplink and wait until it is committed; return what happened to it."""
+        future = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Pending(principal, message, body, future))
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._run(), name="sensorhub-uplink-batcher")
+        return await future
+
+    async def _run(self) -> None:
+        while not self._queue.empty():
+            batch = [self._queue.get_nowait()]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            self.stats["batches"] += 1
+            self.stats["uplinks"] += len(batch)
+            self.stats["largest"] = max(self.stats["largest"], len(batch))
+            try:
+                outcomes = await run_in_threadpool(self.write, batch)
+            except BaseException as exc:  # noqa: BLE001 - every waiting request must get an answer
+                outcomes = [exc] * len(batch)
+            for pending, outcome in zip(batch, outcomes, strict=True):
+                if pending.future.done():
+                    continue  # the client went away
+                if isinstance(outcome, BaseException):
+                    pending.future.set_exception(outcome)
+                else:
+                    pending.future.set_result(outcome)
+
+    def write(self, batch: list[_Pending]) -> list[service.IngestResult | BaseException]:
+        """Write a batch: one transaction per principal; on any error, each uplink alone."""
+        outcomes: list[service.IngestResult | BaseException | None] = [None] * len(batch)
+        groups: dict[Principal, list[int]] = {}
+        for i, pending in enumerate(batch):
+            groups.setdefault(pending.principal, []).append(i)
+        for principal, indexes in groups.items():
+            try:
+                with self.db.transaction(principal) as session:
+                    notify.watch(session, self.db, *notify.config_for(self.db))
+                    results = service.ingest_uplinks(
+                        session, [(batch[i].message, batch[i].body) for i in indexes]
+                    )
+                for i, result in zip(indexes, results, strict=True):
+                    outcomes[i] = result
+            except Exception as exc:  # noqa: BLE001 - isolate the uplink that caused it
+                if len(indexes) > 1:
+                    LOGGER.info("uplink batch of %d failed (%s); writing one by one", len(indexes), exc)
+                for i in indexes:
+                    outcomes[i] = self._write_one(batch[i])
+        return outcomes  # type: ignore[return-value]
+
+    def _write_one(self, pending: _Pending) -> service.IngestResult | BaseException:
+        try:
+            with self.db.transaction(pending.principal) as session:
+                notify.watch(session, self.db, *notify.config_for(self.db))
+                return service.ingest_uplink(session, pending.message, pending.body)
+        except Exception as exc:  # noqa: BLE001 - handed to the waiting request
+            return exc
+
+
+def batcher_for(app, db) -> UplinkBatcher:
+    """Return the app's batcher for the running event loop (test clients may use several loops)."""
+    loop = asyncio.get_running_loop()
+    batchers: dict = app.state.__dict__.setdefault("_uplink_batchers", {})
+    batcher = batchers.get(loop)
+    if batcher is None:
+        batchers.clear()  # a previous loop has ended; its batcher can't be used any more
+        batcher = batchers[loop] = UplinkBatcher(db)
+    return batcher
