@@ -158,3 +158,33 @@ def test_service_layer_refuses_without_rights(db, world):
             identity.create_api_key(
                 session, tenant=identity.get_tenant(session, "gelsen-net"), role="viewer", name="x"
             )
+
+
+@pytest.mark.usefixtures("backend")
+def test_resolved_api_keys_are_cached_briefly_and_forgotten_on_revocation(db, world, monkeypatch):
+    with db.transaction(SYSTEM) as session:
+        tenant = identity.get_tenant(session, "gelsen-net")
+        issued = identity.create_api_key(session, tenant=tenant, role="operator", name="cache")
+        prefix = issued.record.prefix
+        soon = identity.create_api_key(
+            session,
+            tenant=tenant,
+            role="operator",
+            name="short",
+            expires_at=datetime.now(UTC) + timedelta(seconds=2),
+        )
+    assert identity.cached_api_key(issued.key) is None
+    with db.transaction(SYSTEM) as session:
+        principal = identity.resolve_api_key(session, issued.key)
+        assert identity.resolve_api_key(session, soon.key) is not None
+    assert identity.cached_api_key(issued.key) == principal  # no database needed within the TTL
+    assert identity.cached_api_key(issued.key + "x") is None  # a wrong key is never served from the cache
+    with db.transaction(SYSTEM) as session:
+        identity.revoke_api_key(session, prefix)
+    assert identity.cached_api_key(issued.key) is None
+    with db.transaction(SYSTEM) as session:
+        assert identity.resolve_api_key(session, issued.key) is None
+    # The cache never outlives a key's expiry.
+    now = identity.time.monotonic()
+    monkeypatch.setattr(identity.time, "monotonic", lambda: now + 3)
+    assert identity.cached_api_key(soon.key) is None

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from gelsencloud.core import identity
 from gelsencloud.core.principal import ANONYMOUS, Principal, Role
@@ -119,20 +120,31 @@ def require_login(principal: CurrentPrincipal) -> Principal:
 LoggedIn = Annotated[Principal, Depends(require_login)]
 
 
-def authenticated_caller(request: Request) -> Principal:
+async def authenticated_caller(request: Request) -> Principal:
     """Identify a logged-in caller with a short session of its own, closed before the endpoint runs.
 
     For endpoints that write through another path (the sensor hub's group commit): holding a request
-    session while waiting would tie up one pooled connection per waiting request.
+    session while waiting would tie up one pooled connection per waiting request. A recently resolved
+    API key is answered from the cache on the event loop; anything else is looked up in a worker thread.
     """
+    creds = _credentials(request)
+    principal = None
+    if creds is not None and creds[0] in ("bearer", "apikey") and creds[1].startswith("gck_"):
+        principal = identity.cached_api_key(creds[1])
+    if principal is None:
+        principal = await run_in_threadpool(_resolve_with_own_session, request)
+    request.state.principal = principal
+    return require_login(principal)
+
+
+def _resolve_with_own_session(request: Request) -> Principal:
     session = request.app.state.db.session()
     try:
         principal = resolve_principal(request, session)
         session.commit()  # the API key's last use
     finally:
         session.close()
-    request.state.principal = principal
-    return require_login(principal)
+    return principal
 
 
 Caller = Annotated[Principal, Depends(authenticated_caller)]

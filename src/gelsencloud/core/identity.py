@@ -337,6 +337,14 @@ def forget_api_keys() -> None:
     _api_key_cache.clear()
 
 
+def cached_api_key(key: str) -> Principal | None:
+    """Return the principal of an API key resolved in the last few seconds, without a database query."""
+    cached = _api_key_cache.get(sha256(key))
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    return None
+
+
 def resolve_api_key(session: Session, key: str) -> Principal | None:
     """Return the principal of a valid API key, or None."""
     digest = sha256(key)

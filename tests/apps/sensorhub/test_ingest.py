@@ -427,3 +427,24 @@ def test_concurrent_webhooks_share_transactions_and_each_answers_after_commit(ap
     batchers = list(app.state._uplink_batchers.values())
     assert batchers and batchers[0].stats["uplinks"] == 41
     assert batchers[0].stats["batches"] < 41  # concurrent requests were written together
+
+
+@pytest.mark.usefixtures("backend")
+def test_start_page_shows_the_air_now_with_the_european_index(client, world):
+    from gelsencloud.apps.cockpit.air_quality import eaqi
+    from gelsencloud.core.models import utcnow
+
+    key = world.keys["net.operator"]
+    assert register(client, key).status_code == 201
+    old = message(f_cnt=1, at=utcnow() - timedelta(hours=5))
+    assert client.post("/ingest/chirpstack", json=chirpstack_v4_body(old), headers=auth(key)).status_code == 200
+    assert "Luftmessstation Buer" not in client.get("/").text  # five hours old is not "now"
+    fresh = message(f_cnt=2, at=utcnow() - timedelta(minutes=10))
+    assert client.post("/ingest/chirpstack", json=chirpstack_v4_body(fresh), headers=auth(key)).status_code == 200
+    html = client.get("/").text
+    expected = eaqi({"pm10": AIR["pm10"], "pm25": AIR["pm2_5"], "no2": AIR["no2"]})
+    section = html[html.index("Die Luft jetzt") :]
+    assert "Luftmessstation Buer" in section and f"eaqi-{expected.level}" in section
+    assert expected.label_de in section and ">23<" in section  # PM10 rounded, German format
+    english = client.get("/?lang=en").text
+    assert "The air now" in english and expected.label_en in english

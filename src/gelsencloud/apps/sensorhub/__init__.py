@@ -13,7 +13,7 @@ from pathlib import Path
 from gelsencloud.apps.cockpit.live import AirQualityKpis
 from gelsencloud.apps.sensorhub.air import load_air_series
 from gelsencloud.apps.sensorhub.kpi import InfrastructureKpis
-from gelsencloud.core.plugins import Ingestor, Job, MapLayer, NavEntry, Plugin
+from gelsencloud.core.plugins import HomePanel, Ingestor, Job, MapLayer, NavEntry, Plugin
 
 HERE = Path(__file__).resolve().parent
 
@@ -40,6 +40,12 @@ def _mqtt(topic: str, payload: bytes, db) -> None:
     from gelsencloud.apps.sensorhub.ingest import handle_mqtt
 
     handle_mqtt(topic, payload, db)
+
+
+def _panel(session) -> dict:
+    from gelsencloud.apps.sensorhub.panel import home_context
+
+    return home_context(session)
 
 
 def _demo(ctx) -> None:
@@ -97,6 +103,7 @@ plugin = Plugin(
             handle_mqtt=_mqtt,
         ),
     ),
+    home_panels=(HomePanel("sensorhub/panel.html", _panel, order=10),),
     demo=_demo,
     demo_order=200,  # after the SensorThings schema exists, before applications that read sensor data
     translations_en={
@@ -162,5 +169,14 @@ plugin = Plugin(
         "ignoriert": "ignored",
         "gespeichert": "stored",
         "Noch keine Nachricht von diesem Gerät.": "No message from this device yet.",
+        "Die Luft jetzt": "The air now",
+        "Europäischer Luftqualitätsindex je Messstation (letzte Stunde)": "European Air Quality Index per station (last hour)",
+        "Station": "Station",
+        "Index": "Index",
+        "µg/m³, neueste Werte; Index nach der Europäischen Umweltagentur (2024).": "µg/m³, latest values; index as defined by the European Environment Agency (2024).",
+        "Zurzeit keine aktuellen Messwerte.": "No current measurements at the moment.",
+        "Freie Stellplätze": "Free parking spaces",
+        "von": "of",
+        "frei": "free",
     },
 )
