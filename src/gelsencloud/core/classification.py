@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import and_, event, false, inspect, or_, true
+from sqlalchemy import and_, event, false, or_, true
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.sql.util import find_tables
 
 from gelsencloud.core.db import Base
@@ -176,7 +177,8 @@ def _check_writes(session: Session, _context, _instances) -> None:
 
 
 def _previous_tenant(obj: Classified) -> int | None:
-    hist = inspect(obj).attrs.tenant_id.history
+    # get_history reads one attribute; inspect(obj).attrs built the states of all of them (per object).
+    hist = get_history(obj, "tenant_id")
     return hist.deleted[0] if hist.deleted else None
 
 

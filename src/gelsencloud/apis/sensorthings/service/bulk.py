@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from gelsencloud.apis.sensorthings import models as m
@@ -218,49 +218,38 @@ def features_of_things(session: Session, streams: Iterable[Any]) -> dict[int, in
 
 
 def widen_streams(session: Session, batches: list[tuple[Any, list[dict[str, Any]]]]) -> None:
-    """Widen the time ranges of Datastreams (by id) to cover new rows: one executemany UPDATE."""
-    table = m.Datastream.__table__
-    params = []
+    """Widen the time ranges of Datastreams (by id) to cover new rows, with executemany UPDATEs.
+
+    Each bound only moves outwards (``WHERE end IS NULL OR end < :new``), so concurrent writers can't
+    narrow a range; live data usually moves only the end, and only those statements then run.
+    """
+    c = m.Datastream.__table__.c
+    moves: dict[tuple[str, bool], list[dict[str, Any]]] = {}
     for stream, rows in batches:
         if not rows:
             continue
         results = [v["result_time"] for v in rows if v["result_time"] is not None]
-        params.append(
-            {
-                "sid": stream.id,
-                "low": min(v["phenomenon_time_start"] for v in rows),
-                "high": max(v["phenomenon_time_end"] or v["phenomenon_time_start"] for v in rows),
-                "rlow": min(results) if results else None,
-                "rhigh": max(results) if results else None,
-            }
+        bounds = {
+            ("phenomenon_time_start", True): min(v["phenomenon_time_start"] for v in rows),
+            ("phenomenon_time_end", False): max(
+                v["phenomenon_time_end"] or v["phenomenon_time_start"] for v in rows
+            ),
+            ("result_time_start", True): min(results) if results else None,
+            ("result_time_end", False): max(results) if results else None,
+        }
+        for (column, lower), value in bounds.items():
+            if value is not None:
+                moves.setdefault((column, lower), []).append({"sid": stream.id, "v": value})
+    for (column, lower), params in moves.items():
+        col = c[column]
+        value = bindparam("v", type_=col.type)
+        outward = value < col if lower else value > col
+        stmt = (
+            update(m.Datastream.__table__)
+            .where(c.id == bindparam("sid"), col.is_(None) | outward)
+            .values({column: value})
         )
-    if not params:
-        return
-
-    def earliest(column, name):
-        value = bindparam(name, type_=column.type)
-        return case(
-            (value.is_(None), column), (column.is_(None), value), (value < column, value), else_=column
-        )
-
-    def latest(column, name):
-        value = bindparam(name, type_=column.type)
-        return case(
-            (value.is_(None), column), (column.is_(None), value), (value > column, value), else_=column
-        )
-
-    c = table.c
-    stmt = (
-        update(table)
-        .where(c.id == bindparam("sid"))
-        .values(
-            phenomenon_time_start=earliest(c.phenomenon_time_start, "low"),
-            phenomenon_time_end=latest(c.phenomenon_time_end, "high"),
-            result_time_start=earliest(c.result_time_start, "rlow"),
-            result_time_end=latest(c.result_time_end, "rhigh"),
-        )
-    )
-    session.connection().execute(stmt, params)
+        session.connection().execute(stmt, params)
 
 
 def _widen(stream: m.Datastream, values: list[dict[str, Any]]) -> None:
