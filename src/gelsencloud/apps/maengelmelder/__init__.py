@@ -14,7 +14,7 @@ from pathlib import Path
 
 from gelsencloud.apps.maengelmelder.kpi import ReportKpis
 from gelsencloud.apps.maengelmelder.translations import TRANSLATIONS_EN
-from gelsencloud.core.plugins import Job, NavEntry, Plugin
+from gelsencloud.core.plugins import HomePanel, Job, NavEntry, Plugin
 from gelsencloud.core.principal import WRITER_ROLES
 
 HERE = Path(__file__).resolve().parent
@@ -51,6 +51,12 @@ def _retention_job(ctx) -> str:
             ip_hash_hours=s.ip_hash_hours,
         )
     return ", ".join(f"{k}={v}" for k, v in done.items())
+
+
+def _panel(session) -> dict:
+    from gelsencloud.apps.maengelmelder.panel import home_context
+
+    return home_context(session)
 
 
 def _cli():
@@ -110,4 +116,5 @@ plugin = Plugin(
     demo=_demo,
     demo_order=500,
     translations_en=TRANSLATIONS_EN,
+    home_panels=(HomePanel("maengelmelder/panel.html", _panel, order=30),),
 )

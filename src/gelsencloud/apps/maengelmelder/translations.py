@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 TRANSLATIONS_EN: dict[str, str] = {
+    "GE-meldet: gemeldet und erledigt": "GE-meldet: reported and fixed",
+    "In den letzten 7 Tagen: {received} Meldungen, davon {fixed} erledigt.": (
+        "In the last 7 days: {received} reports, {fixed} of them fixed."
+    ),
+    "Etwas melden": "Report something",
+    "Alle Meldungen": "All reports",
     "Abonnement": "Subscription",
     "Abonnement abbestellen": "Cancel subscription",
     "Abonnement bestätigen": "Confirm subscription",
