@@ -146,12 +146,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """CPU time of the server process and its worker processes (uvicorn --workers)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    kids = [int(k) for k in children.read_text().split()] if children.exists() else []
+    return cpu_seconds(pid) + sum(cpu_seconds(k) for k in kids if Path(f"/proc/{k}").exists())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--uplinks", type=int, default=20000)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--devices", type=int, default=200)
     parser.add_argument("--database", help="database URL (default: a new SQLite file)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp()
     url = args.database or f"sqlite:///{Path(tmp) / 'webhook.db'}"
@@ -175,6 +183,8 @@ def main() -> None:
             "--port",
             str(port),
             "--no-access-log",
+            "--workers",
+            str(args.workers),
             "--log-level",
             "warning",
             "--http",
@@ -192,11 +202,29 @@ def main() -> None:
         warm = requests(key, euis, 200, port)
         asyncio.run(load(port, warm, 8))  # first requests compile SQL and fill caches
         prepared = requests(key, euis, args.uplinks, port)
-        if os.environ.get("BENCH_PROFILE"):  # e.g. BENCH_PROFILE=/tmp/webhook.txt: sample the server with py-spy
-            subprocess.Popen(["py-spy", "record", "-p", str(server.pid), "-d", "15", "-f", "raw", "-o", os.environ["BENCH_PROFILE"]])
-        server_cpu, own_cpu = cpu_seconds(server.pid), resource.getrusage(resource.RUSAGE_SELF).ru_utime
+        if os.environ.get(
+            "BENCH_PROFILE"
+        ):  # e.g. BENCH_PROFILE=/tmp/webhook.txt: sample the server with py-spy
+            subprocess.Popen(
+                [
+                    "py-spy",
+                    "record",
+                    "-p",
+                    str(server.pid),
+                    "-d",
+                    "15",
+                    "-f",
+                    "raw",
+                    "-o",
+                    os.environ["BENCH_PROFILE"],
+                ]
+            )
+        server_cpu, own_cpu = (
+            server_cpu_seconds(server.pid),
+            resource.getrusage(resource.RUSAGE_SELF).ru_utime,
+        )
         elapsed, latencies, statuses = asyncio.run(load(port, prepared, args.connections))
-        server_cpu = cpu_seconds(server.pid) - server_cpu
+        server_cpu = server_cpu_seconds(server.pid) - server_cpu
         own_cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime - own_cpu
     finally:
         server.terminate()
@@ -210,7 +238,7 @@ def main() -> None:
     p50 = statistics.median(latencies) * 1000
     p95 = statistics.quantiles(latencies, n=20)[-1] * 1000
     print(
-        f"| SQLite | {args.uplinks:,} ChirpStack uplinks over HTTP, {args.connections} connections, "
+        f"| SQLite | {args.uplinks:,} ChirpStack uplinks over HTTP, {args.workers} worker(s), {args.connections} connections, "
         f"{args.devices} devices, 6 Observations each | {args.uplinks / elapsed:,.0f} uplinks/s | "
         f"p50 {p50:.1f} ms, p95 {p95:.1f} ms | server CPU {server_cpu:.1f} s, load generator {own_cpu:.1f} s |"
     )

@@ -51,6 +51,20 @@ def test_failed_unit_of_work_leaves_nothing_half_written(db, world):
         )
 
 
+def test_work_inside_a_savepoint_is_undone_with_its_transaction(db, world):
+    """A savepoint that holds the transaction's first write must not commit it (pysqlite's trap)."""
+    with pytest.raises(RuntimeError):
+        with db.transaction(SYSTEM) as session:
+            session.scalar(select(func.count()).select_from(Tenant))  # a read first, as services do
+            with session.begin_nested():
+                identity.create_tenant(session, slug="zwischen-gmbh", name="Zwischen GmbH")
+            identity.create_tenant(session, slug="danach-gmbh", name="Danach GmbH")
+            raise RuntimeError("the unit of work fails after the savepoint was released")
+    with db.transaction(SYSTEM) as session:
+        slugs = set(session.scalars(select(Tenant.slug)))
+    assert not {"zwischen-gmbh", "danach-gmbh"} & slugs
+
+
 def test_unique_and_foreign_keys_are_enforced(db, world):
     with pytest.raises(IntegrityError):
         with db.transaction(SYSTEM) as session:

@@ -27,6 +27,10 @@ class Base(DeclarativeBase):
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # The driver's own transaction handling is switched off and SQLAlchemy emits BEGIN (``_sqlite_begin``):
+    # left to itself, pysqlite starts a transaction only before INSERT/UPDATE/DELETE, so a SAVEPOINT as the
+    # first write started the transaction and its RELEASE committed it, beyond the reach of a later rollback.
+    dbapi_connection.isolation_level = None
     # WAL lets the web server read while ingestion writes; foreign keys are off by default in SQLite.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -34,6 +38,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    # One real transaction per unit of work, so savepoints nest inside it (the SQLAlchemy recipe for pysqlite).
+    connection.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str) -> Engine:
@@ -44,6 +53,7 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 

@@ -233,9 +233,8 @@ def test_create_observations_reports_each_bad_row_and_keeps_the_good_ones(client
 
 
 def test_create_observations_refuses_a_datastream_of_another_tenant(client, editor, db, world):
-    from helpers import auth
-
     from gelsencloud.core import identity
+    from helpers import auth
 
     stream_id = _stream(client, editor)
     client.patch(f"{ROOT}/Things(1)", json={"@gelsencloud.classification": "public"}, headers=editor)

@@ -60,20 +60,20 @@ def test_latest_observation(client, editor, stream):
 
 def test_time_aggregation(client, editor, stream):
     url = f"{ROOT}/Datastreams({stream})/Observations/$aggregate"
-    daily = client.get(f"{url}?aggrMethod=avg&aggrPeriod=day", headers=editor).json()
-    assert daily["aggregation"] == {"method": "avg", "period": "day"}
+    daily = client.get(f"{url}?aggrMethod=avg&aggrPeriod=day&aggrTimeZone=UTC", headers=editor).json()
+    assert daily["aggregation"] == {"method": "avg", "period": "day", "timeZone": "UTC"}
     assert [(v["phenomenonTime"], v["result"], v["count"]) for v in daily["value"]] == [
         ("2024-01-30T00:00:00Z/2024-01-31T00:00:00Z", 11.5, 24),
         ("2024-01-31T00:00:00Z/2024-02-01T00:00:00Z", 11.5, 24),
         ("2024-02-01T00:00:00Z/2024-02-02T00:00:00Z", 111.5, 24),
     ]
-    monthly = client.get(f"{url}?aggrMethod=max&aggrPeriod=month", headers=editor).json()["value"]
+    monthly = client.get(f"{url}?aggrMethod=max&aggrPeriod=month&aggrTimeZone=UTC", headers=editor).json()["value"]
     assert [(v["phenomenonTime"], v["result"]) for v in monthly] == [
         ("2024-01-01T00:00:00Z/2024-02-01T00:00:00Z", 23.0),
         ("2024-02-01T00:00:00Z/2024-03-01T00:00:00Z", 123.0),
     ]
     filtered = client.get(
-        f"{url}?aggrMethod=count&aggrPeriod=hour&$filter=" + quote("result ge 120"), headers=editor
+        f"{url}?aggrMethod=count&aggrPeriod=hour&aggrTimeZone=UTC&$filter=" + quote("result ge 120"), headers=editor
     ).json()["value"]
     assert [(v["phenomenonTime"][:13], v["result"]) for v in filtered] == [
         (f"2024-02-01T{h}", 1) for h in range(20, 24)

@@ -351,7 +351,7 @@ def test_a_batch_of_uplinks_is_stored_with_the_same_outcome_as_one_by_one(client
     start = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
     good = [message(f_cnt=n, at=start + timedelta(minutes=n)) for n in range(1, 6)]
     batch = [
-        *(((m, chirpstack_v4_body(m)) for m in good)),
+        *((m, chirpstack_v4_body(m)) for m in good),
         (good[0], chirpstack_v4_body(good[0])),  # the same event twice in one batch
         (message(dev_eui="0000000000000bad", f_cnt=9), {}),  # unknown device
         (message(f_cnt=10, payload=b"\x01"), {}),  # undecodable
@@ -401,10 +401,10 @@ def test_concurrent_webhooks_share_transactions_and_each_answers_after_commit(ap
     import asyncio
 
     import httpx
-    from helpers import serve
     from sqlalchemy import func
 
     from gelsencloud.apis.sensorthings.models import Observation
+    from helpers import serve
 
     key = world.keys["net.operator"]
     assert register(client, key).status_code == 201

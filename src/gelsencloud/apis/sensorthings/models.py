@@ -258,7 +258,19 @@ class Observation(Classified, Base):
     """
 
     __tablename__ = "sta_observations"
-    __table_args__ = (Index("ix_sta_observations_datastream_time", "datastream_id", "phenomenon_time_start"),)
+    __table_args__ = (
+        # Reads go by Datastream and time. PostgreSQL also keeps tenant and classification in the index,
+        # so counts and the classification criterion are answered from the index alone.
+        Index(
+            "ix_sta_observations_datastream_time",
+            "datastream_id",
+            "phenomenon_time_start",
+            postgresql_include=["tenant_id", "classification"],
+        ),
+        # Time ranges over all Datastreams: BRIN on PostgreSQL (rows arrive in time order, the index stays
+        # tiny); SQLite has no BRIN and gets a B-tree.
+        Index("ix_sta_observations_time", "phenomenon_time_start", postgresql_using="brin"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     phenomenon_time_start: Mapped[datetime] = mapped_column(Timestamp, nullable=False)

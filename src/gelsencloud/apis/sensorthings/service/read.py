@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, true
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DBAPIError, StatementError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from gelsencloud.apis.sensorthings import spatial
 from gelsencloud.apis.sensorthings.errors import StaError, bad_request, not_found
 from gelsencloud.apis.sensorthings.query import QueryError, QueryOptions, options_to_params
 from gelsencloud.apis.sensorthings.schema import ENTITY_TYPES, EntityType, Nav
-from gelsencloud.apis.sensorthings.serialize import prop_value, self_link
+from gelsencloud.apis.sensorthings.serialize import prop_value
 from gelsencloud.apis.sensorthings.translate import Translator, relation_clause
+from gelsencloud.core.classification import principal_of, visibility_clause
 
-# Server-driven paging (STA 1.1 §9.3.3.7): pages of DEFAULT_TOP, never more than MAX_TOP per page.
+# Server-driven paging (STA 1.1 §9.3.3.7): pages of DEFAULT_TOP, never more than MAX_TOP per page
+# (FROST's maxTop; one day of one-minute values fits one page). An $expand reads at most EXPAND_ROWS
+# related entities for a whole page of parents; each parent's page shrinks to fit, with a nextLink.
 DEFAULT_TOP = 100
-MAX_TOP = 1000
+MAX_TOP = 10_000
+EXPAND_ROWS = 100_000
+# An unfiltered $count of a table larger than this is PostgreSQL's estimate, flagged in the response.
+ESTIMATE_ABOVE = 1_000_000
+ESTIMATED_FLAG = "@gelsencloud.countEstimated"
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL: larger ones cannot exist
 
 
@@ -41,10 +50,18 @@ class Page:
     """One page of a collection: the entities, the total count if asked, and whether more follow."""
 
     items: list[Any]
-    count: int | None
+    counted: int | Callable[[], int] | None  # a function counts exactly on first use of ``count``
     more: bool
     top: int
     skip: int
+    estimate: int | None = None  # PostgreSQL's estimate of an unfiltered count (see estimate_count)
+
+    @property
+    def count(self) -> int | None:
+        """The exact number of entities in the whole collection (None if $count was not asked)."""
+        if callable(self.counted):
+            self.counted = self.counted()
+        return self.counted
 
 
 def _execute(ctx: ReadContext, stmt):
@@ -87,16 +104,62 @@ def fetch(
         conditions.append(translator.where(options.filter))
     top = DEFAULT_TOP if options.top is None else min(options.top, MAX_TOP)
     skip = options.skip or 0
-    stmt = select(model).where(*conditions)
+    stmt = select(*columns(model)).where(*conditions)
     order = []
     if options.orderby:
         order = Translator(etype, model, ctx.dialect, option_prefix + "$orderby").order(options.orderby)
     stmt = stmt.order_by(*order, model.id).offset(skip).limit(top + 1)
-    rows = list(_execute(ctx, stmt).scalars())
-    count = None
+    rows = list(_execute(ctx, stmt))
+    counter, estimate = None, None
     if options.count:
-        count = _execute(ctx, select(func.count(model.id)).where(*conditions)).scalar_one()
-    return Page(rows[:top], count, len(rows) > top, top, skip)
+
+        def counter() -> int:
+            # count(*), not count(id): PostgreSQL then answers from the covering index alone.
+            return _execute(ctx, select(func.count()).select_from(model).where(*conditions)).scalar_one()
+
+        # Only a count without any condition is estimated: the planner knows whole tables well.
+        estimate = None if conditions else estimate_count(ctx, model)
+    return Page(rows[:top], counter, len(rows) > top, top, skip, estimate)
+
+
+def estimate_count(ctx: ReadContext, model) -> int | None:
+    """PostgreSQL's estimate of the caller's visible rows of a table of more than ESTIMATE_ABOVE rows.
+
+    ``None`` means "count exactly": SQLite, small tables, tables never analysed, and estimates below the
+    threshold. The estimate is the planner's row estimate for the table with the caller's
+    classification criterion, so it never reveals how many rows others can see.
+    """
+    if ctx.dialect != "postgresql":
+        return None
+    table = model.__table__.name
+    rows = ctx.session.execute(
+        text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:table)"), {"table": table}
+    ).scalar()
+    if rows is None or rows < ESTIMATE_ABOVE:
+        return None
+    visible = select(model.id).where(visibility_clause(model, principal_of(ctx.session)))
+    sql = visible.compile(dialect=ctx.session.get_bind().dialect, compile_kwargs={"literal_binds": True})
+    plan = ctx.session.execute(text(f"EXPLAIN (FORMAT JSON) {sql}")).scalar()
+    estimate = int(plan[0]["Plan"]["Plan Rows"])
+    return estimate if estimate >= ESTIMATE_ABOVE else None
+
+
+def columns(entity) -> list:
+    """The mapped columns of a model or alias, labelled with their attribute names.
+
+    Collections are read as rows, not ORM instances: building an instance costs more than the query
+    for short rows, and serialisation only reads attributes. Such a statement is still an ORM
+    statement, so the classification criteria apply.
+    """
+    return [getattr(entity, attr.key).label(attr.key) for attr in sa_inspect(entity).mapper.column_attrs]
+
+
+def next_query(options: QueryOptions, top: int, skip: int) -> str:
+    """Query string of the page after the page (``top``, ``skip``) of ``options``."""
+    params = options_to_params(options)
+    params["$top"] = str(top)
+    params["$skip"] = str(skip + top)
+    return urlencode(params, quote_via=quote, safe="$(),'/:")
 
 
 def next_link(url: str, options: QueryOptions, page: Page) -> str | None:
@@ -104,10 +167,7 @@ def next_link(url: str, options: QueryOptions, page: Page) -> str | None:
     # $top=0 asks for no entities (typically just @iot.count): a next page would be the same request.
     if not page.more or page.top == 0:
         return None
-    params = options_to_params(options)
-    params["$top"] = str(page.top)
-    params["$skip"] = str(page.skip + page.top)
-    return url + "?" + urlencode(params, quote_via=quote, safe="$(),'/:")
+    return url + "?" + next_query(options, page.top, page.skip)
 
 
 def _selected(options: QueryOptions) -> set[str] | None:
@@ -116,24 +176,8 @@ def _selected(options: QueryOptions) -> set[str] | None:
     return {path.segments[0] for path in options.select}
 
 
-def entity_json(ctx: ReadContext, etype: EntityType, obj: Any, options: QueryOptions) -> dict[str, Any]:
-    """Serialise one entity with control information, honouring $select and $expand."""
-    selected = _selected(options)
-    link = self_link(ctx.base, etype, obj.id)
-    out: dict[str, Any] = {}
-    if selected is None or selected & {"id", "@iot.id"}:
-        out["@iot.id"] = obj.id
-    if selected is None or selected & {"selfLink", "@iot.selfLink"}:
-        out["@iot.selfLink"] = link
-    if selected is not None:
-        unknown = (
-            selected - set(etype.props) - set(etype.navs) - {"id", "@iot.id", "selfLink", "@iot.selfLink"}
-        )
-        if unknown:
-            raise QueryError("$select", f"unknown property '{sorted(unknown)[0]}' of {etype.set_name}")
-    for name, prop in etype.props.items():
-        if selected is None or name in selected:
-            out[name] = prop_value(prop, obj)
+def _expanded(etype: EntityType, options: QueryOptions) -> dict[str, QueryOptions]:
+    """The navigation properties named in $expand with their nested options (unknown ones: 400)."""
     expanded = {}
     for item in options.expand:
         nested = item.as_nested()
@@ -141,42 +185,189 @@ def entity_json(ctx: ReadContext, etype: EntityType, obj: Any, options: QueryOpt
         if name not in etype.navs:
             raise QueryError("$expand", f"unknown navigation property '{name}' of {etype.set_name}")
         expanded[name] = nested.options
-    for name, nav in etype.navs.items():
-        if name in expanded:
-            continue
-        if nav.fk and getattr(obj, nav.fk) is None:
-            continue  # e.g. the unused one of Datastream / MultiDatastream on an Observation
-        if selected is None or name in selected:
+    return expanded
+
+
+def entity_json(ctx: ReadContext, etype: EntityType, obj: Any, options: QueryOptions) -> dict[str, Any]:
+    """Serialise one entity with control information, honouring $select and $expand."""
+    return entities_json(ctx, etype, [obj], options)[0]
+
+
+def entities_json(
+    ctx: ReadContext, etype: EntityType, objs: list[Any], options: QueryOptions
+) -> list[dict[str, Any]]:
+    """Serialise entities; each expanded navigation is read for all of them with one query."""
+    selected = _selected(options)
+    if selected is not None:
+        unknown = (
+            selected - set(etype.props) - set(etype.navs) - {"id", "@iot.id", "selfLink", "@iot.selfLink"}
+        )
+        if unknown:
+            raise QueryError("$select", f"unknown property '{sorted(unknown)[0]}' of {etype.set_name}")
+    expanded = _expanded(etype, options)
+    if not objs:
+        return []
+    related = {
+        name: _related(ctx, etype, etype.navs[name], objs, nested) for name, nested in expanded.items()
+    }
+    # What to write is the same for every entity: decide it once (pages of up to 10,000 entities).
+    plan = _Plan(
+        want_id=selected is None or bool(selected & {"id", "@iot.id"}),
+        want_link=selected is None or bool(selected & {"selfLink", "@iot.selfLink"}),
+        props=[(name, prop) for name, prop in etype.props.items() if selected is None or name in selected],
+        links=[
+            (name, nav.fk)
+            for name, nav in etype.navs.items()
+            if name not in expanded and (selected is None or name in selected)
+        ],
+        expanded=[(name, etype.navs[name]) for name in expanded],
+    )
+    prefix = f"{ctx.base}/{etype.set_name}("
+    return [_one_json(f"{prefix}{obj.id})", obj, plan, related) for obj in objs]
+
+
+@dataclass
+class _Plan:
+    """The members of each serialised entity, decided once per page."""
+
+    want_id: bool
+    want_link: bool
+    props: list
+    links: list
+    expanded: list
+
+
+def _one_json(link: str, obj: Any, plan: _Plan, related: dict) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if plan.want_id:
+        out["@iot.id"] = obj.id
+    if plan.want_link:
+        out["@iot.selfLink"] = link
+    for name, prop in plan.props:
+        out[name] = prop_value(prop, obj)
+    for name, fk in plan.links:
+        if fk is None or getattr(obj, fk) is not None:  # skip e.g. the unused MultiDatastream link
             out[f"{name}@iot.navigationLink"] = f"{link}/{name}"
-    for name, nested_options in expanded.items():
-        _expand(ctx, etype, obj, etype.navs[name], nested_options, out, link)
+    for name, nav in plan.expanded:
+        if not nav.many:
+            out[name] = related[name].get(getattr(obj, nav.fk))
+            continue
+        pages, rendered, query = related[name]
+        page = pages[obj.id]
+        out[name] = [rendered[item.id] for item in page.items]
+        if page.count is not None:
+            out[f"{name}@iot.count"] = page.count
+        if page.more and page.top:  # see next_link; the query string is the same for all parents
+            out[f"{name}@iot.nextLink"] = f"{link}/{name}?{query}"
     return out
 
 
-def _expand(ctx, etype, obj, nav: Nav, options: QueryOptions, out: dict, link: str) -> None:
+def _related(ctx, etype: EntityType, nav: Nav, objs: list[Any], options: QueryOptions):
+    """Load and render ``nav`` of all ``objs``: {id: json} (to-one) or (pages, {id: json}, nextLink query)."""
     target = ENTITY_TYPES[nav.target]
     if not nav.many:
-        related_id = getattr(obj, nav.fk)
-        related = ctx.session.get(target.model, related_id) if related_id is not None else None
-        out[nav.name] = None if related is None else entity_json(ctx, target, related, options)
-        return
-    page = fetch(
-        ctx, target, options, [related_where(nav, obj, target)], option_prefix=f"$expand={nav.name}: "
-    )
-    out[nav.name] = [entity_json(ctx, target, item, options) for item in page.items]
-    if page.count is not None:
-        out[f"{nav.name}@iot.count"] = page.count
-    following = next_link(f"{link}/{nav.name}", options, page)
-    if following:
-        out[f"{nav.name}@iot.nextLink"] = following
+        ids = sorted({getattr(obj, nav.fk) for obj in objs} - {None})
+        found = select(*columns(target.model)).where(target.model.id.in_(ids))
+        rows = list(_execute(ctx, found)) if ids else []
+        return dict(zip([r.id for r in rows], entities_json(ctx, target, rows, options), strict=True))
+    prefix = f"$expand={nav.name}: "
+    if len(objs) == 1:  # one parent: the plain collection query (also what a nextLink runs)
+        pages = {
+            objs[0].id: fetch(
+                ctx, target, options, [related_where(nav, objs[0], target)], option_prefix=prefix
+            )
+        }
+    else:
+        pages = fetch_per_parent(ctx, etype, nav, [obj.id for obj in objs], options, option_prefix=prefix)
+    children = list({item.id: item for page in pages.values() for item in page.items}.values())
+    rendered = dict(zip([c.id for c in children], entities_json(ctx, target, children, options), strict=True))
+    some = next(iter(pages.values()), None)
+    query = next_query(options, some.top, some.skip) if some is not None else ""
+    return pages, rendered, query
+
+
+def fetch_per_parent(
+    ctx: ReadContext,
+    etype: EntityType,
+    nav: Nav,
+    parent_ids: list[int],
+    options: QueryOptions,
+    *,
+    option_prefix: str = "",
+) -> dict[int, Page]:
+    """One page of the to-many navigation ``nav`` for every parent, with one query for all of them.
+
+    Each parent gets its own $filter/$orderby/$skip/$top window, as ``fetch`` on
+    ``Parents(id)/Nav`` would: on PostgreSQL a LATERAL subquery per parent, on SQLite a correlated
+    ``IN (… LIMIT …)``; both walk the (parent key, order) index, e.g. (datastream_id,
+    phenomenon_time_start) for ``$expand=Observations($top=1;$orderby=phenomenonTime desc)``.
+    The classification criteria reach every alias, as in any ORM statement.
+    """
+    target = ENTITY_TYPES[nav.target]
+    ids = sorted(set(parent_ids))
+    top = DEFAULT_TOP if options.top is None else min(options.top, MAX_TOP)
+    top = min(top, max(1, EXPAND_ROWS // max(1, len(ids))))
+    skip = options.skip or 0
+    parent, inner = aliased(etype.model, name="parent"), aliased(target.model, name="child")
+    conditions = [relation_clause(nav, parent, inner)]
+    if options.filter is not None:
+        translator = Translator(target, inner, ctx.dialect, option_prefix + "$filter")
+        conditions.append(translator.where(options.filter))
+
+    def order(entity) -> list:
+        if not options.orderby:
+            return [entity.id]
+        keys = Translator(target, entity, ctx.dialect, option_prefix + "$orderby").order(options.orderby)
+        return [*keys, entity.id]
+
+    window = select(inner.id).where(*conditions).order_by(*order(inner)).offset(skip).limit(top + 1)
+    if ctx.dialect == "postgresql":
+        # The rank orders the outer rows without repeating $orderby on the lateral's columns.
+        rank = func.row_number().over(order_by=order(inner)).label("rank_")
+        lateral = window.with_only_columns(*columns(inner), rank).lateral("page")
+        stmt = select(parent.id.label("parent_key_"), lateral).select_from(parent).join(lateral, true())
+        stmt = stmt.order_by(parent.id, lateral.c.rank_)
+    else:  # SQLite has no LATERAL: the page's ids per parent come from a correlated subquery
+        row = aliased(target.model, name="page_row")
+        # A WHERE, not a JOIN … ON: SQLAlchemy renders the criteria of an aliased ON target unaliased.
+        stmt = select(parent.id.label("parent_key_"), *columns(row)).select_from(parent)
+        stmt = stmt.where(row.id.in_(window)).order_by(parent.id, *order(row))
+        # Name the relation of the outer rows too: it links the FROM list (no cartesian product).
+        if nav.back_fk:
+            stmt = stmt.where(getattr(row, nav.back_fk) == parent.id)
+        else:
+            link = nav.link
+            stmt = stmt.where(link.c[nav.link_source] == parent.id, link.c[nav.link_target] == row.id)
+    rows: dict[int, list[Any]] = {parent_id: [] for parent_id in ids}
+    for item in _execute(ctx, stmt.where(parent.id.in_(ids))):
+        rows[item.parent_key_].append(item)
+    counts: dict[int, int] = {}
+    if options.count:
+        # Grouped by the key on the child side (or the link table): no need to read the parents again.
+        if nav.link is not None:
+            key, relation = nav.link.c[nav.link_source], [nav.link.c[nav.link_target] == inner.id]
+        else:
+            key, relation = getattr(inner, nav.back_fk), []
+        counted = select(key, func.count()).where(key.in_(ids), *relation, *conditions[1:])
+        counted = counted.group_by(key)
+        counts = dict(_execute(ctx, counted).all())
+    return {
+        parent_id: Page(
+            items[:top], counts.get(parent_id, 0) if options.count else None, len(items) > top, top, skip
+        )
+        for parent_id, items in rows.items()
+    }
 
 
 def collection_json(ctx: ReadContext, etype: EntityType, page: Page, options: QueryOptions, url: str) -> dict:
     """Serialise a page of a collection with @iot.count and @iot.nextLink."""
     body: dict[str, Any] = {}
-    if page.count is not None:
+    if page.estimate is not None:
+        body["@iot.count"] = page.estimate
+        body[ESTIMATED_FLAG] = True  # never an estimate in @iot.count without saying so
+    elif page.count is not None:
         body["@iot.count"] = page.count
-    body["value"] = [entity_json(ctx, etype, obj, options) for obj in page.items]
+    body["value"] = entities_json(ctx, etype, page.items, options)
     following = next_link(url, options, page)
     if following:
         body["@iot.nextLink"] = following
