@@ -27,10 +27,6 @@ class Base(DeclarativeBase):
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # The driver's own transaction handling is switched off and SQLAlchemy emits BEGIN (``_sqlite_begin``):
-    # left to itself, pysqlite starts a transaction only before INSERT/UPDATE/DELETE, so a SAVEPOINT as the
-    # first write started the transaction and its RELEASE committed it, beyond the reach of a later rollback.
-    dbapi_connection.isolation_level = None
     # WAL lets the web server read while ingestion writes; foreign keys are off by default in SQLite.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -40,9 +36,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _sqlite_begin(connection) -> None:
-    # One real transaction per unit of work, so savepoints nest inside it (the SQLAlchemy recipe for pysqlite).
-    connection.exec_driver_sql("BEGIN")
+def _sqlite_savepoint(connection, _name) -> None:
+    # pysqlite opens a transaction only before INSERT/UPDATE/DELETE. A SAVEPOINT issued before the first
+    # write therefore started the transaction itself, and its RELEASE committed everything so far, beyond
+    # the reach of a later rollback. Open the real transaction first; reads before the first write stay
+    # outside it, as pysqlite keeps them, so a reader never has to be upgraded to a writer (which SQLite
+    # refuses at once instead of waiting when another connection has written meanwhile).
+    dbapi = connection.connection.dbapi_connection
+    if not dbapi.in_transaction:
+        dbapi.execute("BEGIN")
 
 
 def make_engine(url: str) -> Engine:
@@ -53,7 +55,7 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "savepoint", _sqlite_savepoint)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 

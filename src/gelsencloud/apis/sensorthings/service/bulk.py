@@ -177,12 +177,17 @@ def insert_many(session: Session, table: Table, values: list[dict[str, Any]]) ->
         connection.execute(insert(table), values)
         return ids
     if connection.dialect.name == "sqlite":
-        before = connection.execute(select(func.max(table.c.id))).scalar() or 0
+        # Write first, read afterwards: the transaction then already holds the write lock, and a read
+        # before the write would have to be upgraded, which SQLite refuses when another writer came first.
         connection.execute(insert(table), values)
         last = connection.execute(text("SELECT last_insert_rowid()")).scalar()
-        if last - count < before:  # cannot happen: the transaction holds SQLite's only write lock
-            raise RuntimeError(f"{table.name}: ids not consecutive ({before}..{last} for {count} rows)")
-        return list(range(last - count + 1, last + 1))
+        first = last - count + 1
+        stored = connection.execute(
+            select(func.count()).select_from(table).where(table.c.id.between(first, last))
+        ).scalar()
+        if stored != count:  # cannot happen while the transaction holds SQLite's only write lock
+            raise RuntimeError(f"{table.name}: ids of the {count} new rows are not {first}..{last}")
+        return list(range(first, last + 1))
     return list(
         connection.execute(
             insert(table).returning(table.c.id, sort_by_parameter_order=True), values
