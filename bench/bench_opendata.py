@@ -31,8 +31,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, insert, text
 
-from gelsencloud.apps.opendata import usage
-from gelsencloud.apps.opendata.models import DataRow, Dataset, Distribution
+from gelsencloud.apps.opendata import tabular, usage
+from gelsencloud.apps.opendata.models import Dataset, Distribution
 from gelsencloud.core import identity, migrate
 from gelsencloud.core.city import cached_profile, sync_areas
 from gelsencloud.core.db import Database
@@ -166,6 +166,11 @@ def seed_catalogue(db: Database, count: int, tenants: list[int], rng: random.Ran
                     for d in datasets
                 ],
             )
+        if conn.dialect.name == "postgresql":
+            # explicit ids do not advance PostgreSQL's sequence; later inserts would collide
+            conn.execute(
+                text("SELECT setval(pg_get_serial_sequence('opendata_datasets', 'id'), :n)"), {"n": count}
+            )
 
 
 def _table(db: Database, tenant: int, name: str, columns: list[dict], rows, count: int, geo: bool) -> int:
@@ -224,27 +229,9 @@ def _table(db: Database, tenant: int, name: str, columns: list[dict], rows, coun
                 "classification": "public",
             },
         ).scalar_one()
-    batch = []
-    for i, (data, geometry) in enumerate(rows, 1):
-        batch.append(
-            {
-                "distribution_id": dist_id,
-                "version": 1,
-                "rownum": i,
-                "data": data,
-                "geometry": geometry,
-                "search_text": " ".join(str(v) for v in data.values()).lower(),
-                "tenant_id": tenant,
-                "classification": "public",
-            }
-        )
-        if len(batch) == 10_000:
-            with db.engine.begin() as conn:
-                conn.execute(insert(DataRow.__table__), batch)
-            batch = []
-    if batch:
-        with db.engine.begin() as conn:
-            conn.execute(insert(DataRow.__table__), batch)
+    # The rows go through the import path of the app (typed table, and the row store for geo tables).
+    with db.transaction(SYSTEM) as session:
+        tabular.load_rows(session, session.get(Distribution, dist_id), rows, version=1)
     return dist_id
 
 
@@ -253,7 +240,10 @@ def seed_big_table(db: Database, tenant: int, count: int, rng: random.Random) ->
     quarters = [q.name for q in cached_profile("gelsenkirchen").quarters]
     start = datetime(2020, 1, 1)
 
+    seed = rng.random()
+
     def rows():
+        rng = random.Random(seed)  # the import reads the rows twice; both passes must agree
         for i in range(count):
             yield (
                 {
@@ -275,7 +265,7 @@ def seed_big_table(db: Database, tenant: int, count: int, rng: random.Random) ->
         {"name": "wert", "type": "number"},
         {"name": "text", "type": "string"},
     ]
-    return _table(db, tenant, "bench-maengel", columns, rows(), count, geo=False)
+    return _table(db, tenant, "bench-maengel", columns, rows, count, geo=False)
 
 
 def features(count: int, rng: random.Random) -> list[dict]:
@@ -310,7 +300,7 @@ def seed_geo(db: Database, tenant: int, feats: list[dict]) -> int:
         tenant,
         "bench-baeume",
         columns,
-        ((f["properties"], f["geometry"]) for f in feats),
+        lambda: ((f["properties"], f["geometry"]) for f in feats),
         len(feats),
         geo=True,
     )
@@ -434,6 +424,10 @@ def run(
         big = seed_big_table(db, tenants[0], rows if not catalogue_only else 10, rng)
         feats = features(geo if not catalogue_only else 10, rng)
         geo_dist = seed_geo(db, tenants[0], feats)
+        if url.startswith("postgresql"):
+            # bulk inserts leave no planner statistics until autovacuum gets round to them
+            with db.engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
         print(f"seeded in {time.perf_counter() - t0:.0f} s", flush=True)
         from gelsencloud.core.app import create_app
 

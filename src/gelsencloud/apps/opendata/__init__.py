@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from gelsencloud.core.plugins import Job, NavEntry, Plugin
+from gelsencloud.core.plugins import HomePanel, Job, NavEntry, Plugin
 
 HERE = Path(__file__).resolve().parent
 
@@ -53,6 +53,12 @@ def _handlers():
     return {CkanError: _ckan_error, OgcError: _ogc_error}
 
 
+def _panel(session) -> dict:
+    from gelsencloud.apps.opendata.panel import home_context
+
+    return home_context(session)
+
+
 plugin = Plugin(
     name="opendata",
     title_de="Offene Daten",
@@ -76,7 +82,13 @@ plugin = Plugin(
     ),
     demo=_demo,
     demo_order=800,
+    home_panels=(HomePanel("opendata/panel.html", _panel, order=20),),
     translations_en={
+        "{count} Datensätze unter offener Lizenz, mit Diagrammen, Karten und Schnittstellen.": (
+            "{count} datasets under an open licence, with charts, maps and APIs."
+        ),
+        "Zuletzt aktualisiert": "Recently updated",
+        "Zum Datenportal": "Open the data portal",
         "Offene Daten": "Open data",
         "Datensätze": "Datasets",
         "Suche": "Search",

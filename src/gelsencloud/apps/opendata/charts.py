@@ -6,8 +6,8 @@ from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gelsencloud.apps.opendata import autoviz, tabular
-from gelsencloud.apps.opendata.models import DataRow, Distribution
+from gelsencloud.apps.opendata import autoviz, tables
+from gelsencloud.apps.opendata.models import Distribution
 from gelsencloud.apps.opendata.urls import Urls
 from gelsencloud.core.models import CityArea
 
@@ -18,14 +18,7 @@ def geometry_type(session: Session, dist: Distribution) -> str | None:
     """The GeoJSON type of the first geometry of a distribution's current rows (None: not geo)."""
     if not dist.geo:
         return None
-    geometry = session.scalar(
-        select(DataRow.geometry)
-        .where(
-            DataRow.distribution_id == dist.id, DataRow.version == dist.version, DataRow.geometry.is_not(None)
-        )
-        .order_by(DataRow.rownum)
-        .limit(1)
-    )
+    geometry = tables.first_geometry(session, dist)
     return geometry.get("type") if isinstance(geometry, dict) else None
 
 
@@ -45,7 +38,7 @@ def recommend(session: Session, request: Request, dist: Distribution, limit: int
     urls = Urls(request)
     base = f"{PREFIX}/distributions/{dist.id}"
     return autoviz.recommend(
-        tabular.sample_rows(session, dist),
+        tables.sample_rows(session, dist),
         dist.columns,
         data_url=urls.abs(f"{base}/export.json?_chart=1"),
         limit=limit,

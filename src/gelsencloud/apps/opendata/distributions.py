@@ -11,10 +11,10 @@ from typing import IO, Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from gelsencloud.apps.opendata import tabular, vocab
+from gelsencloud.apps.opendata import tables, tabular, vocab
 from gelsencloud.apps.opendata.models import DataRow, Dataset, Distribution, Snapshot
 from gelsencloud.apps.opendata.service import require_editor
-from gelsencloud.core.identity import InvalidInput
+from gelsencloud.core.identity import InvalidInput, NotFound
 from gelsencloud.core.models import utcnow
 
 KEEP_VERSIONS = 10
@@ -149,6 +149,7 @@ def publish_version(
         row_count=count,
         checksum=digest,
         note=note[:300],
+        columns=dist.columns,
         tenant_id=dist.tenant_id,
         classification=dist.classification,
     )
@@ -158,6 +159,8 @@ def publish_version(
     session.flush()
     oldest_kept = version - KEEP_VERSIONS + 1
     session.execute(delete(DataRow).where(DataRow.distribution_id == dist.id, DataRow.version < oldest_kept))
+    conn = session.connection()
+    tables.drop(conn, dist.id, [v for v in tables.stored_versions(conn, dist.id) if v < oldest_kept])
     return snapshot
 
 
@@ -168,6 +171,22 @@ def snapshots(session: Session, dist: Distribution) -> list[Snapshot]:
 
 
 def stored_versions(session: Session, dist: Distribution) -> list[int]:
-    """Return the versions whose rows are still stored."""
-    stmt = select(DataRow.version).where(DataRow.distribution_id == dist.id).group_by(DataRow.version)
-    return sorted(session.scalars(stmt), reverse=True)
+    """Return the versions whose rows are still stored (their typed tables exist), newest first."""
+    return tables.stored_versions(session.connection(), dist.id)
+
+
+def pin_version(session: Session, dist: Distribution, version: int) -> Distribution:
+    """Detach ``dist`` and make it describe a stored older ``version`` (columns, row count)."""
+    if version not in stored_versions(session, dist):
+        raise NotFound(f"version {version} is not stored")
+    snapshot = session.scalar(
+        select(Snapshot).where(Snapshot.distribution_id == dist.id, Snapshot.version == version)
+    )
+    session.expunge(dist)  # detached: pinning the version must never be flushed
+    if version != dist.version:
+        dist.version = version
+        if snapshot is not None and snapshot.columns is not None:
+            dist.columns = snapshot.columns
+        if snapshot is not None:
+            dist.row_count = snapshot.row_count
+    return dist

@@ -153,6 +153,8 @@ class Snapshot(Classified, Base):
     row_count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     checksum: Mapped[str] = mapped_column(String(64), default="", nullable=False)
     note: Mapped[str] = mapped_column(String(300), default="", nullable=False)
+    # the version's columns (live tables may change shape between versions); None before od0003
+    columns: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     @classmethod
     def sample(cls, *, tenant_id: int, classification: str, marker: str) -> Snapshot:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, HTTPException, Reque
 from fastapi.responses import RedirectResponse
 
 from gelsencloud.apps.opendata import charts as chart_recommendations
-from gelsencloud.apps.opendata import distributions, service, tabular, usage, vocab
+from gelsencloud.apps.opendata import distributions, service, tables, tabular, usage, vocab
 from gelsencloud.apps.opendata.models import Dataset
 from gelsencloud.apps.opendata.urls import Urls
 from gelsencloud.core import i18n
@@ -195,7 +195,7 @@ def build_router() -> APIRouter:
         usage.track(request, background, dataset.id, usage.VIEW)
         tenants = service.tenants_by_id(session)
         preview = next((d for d in dataset.distributions if d.tabular and d.row_count), None)
-        rows = tabular.sample_rows(session, preview, limit=20) if preview else []
+        rows = tables.sample_rows(session, preview, limit=20) if preview else []
         return request.app.state.renderer.page(
             request,
             "opendata/dataset.html",

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from gelsencloud.apps.opendata import charts as chart_recommendations
-from gelsencloud.apps.opendata import distributions, service, tabular, usage
+from gelsencloud.apps.opendata import distributions, service, tables, tabular, usage
 from gelsencloud.apps.opendata.models import Dataset, Distribution
 from gelsencloud.apps.opendata.urls import Urls
 from gelsencloud.core.auth import CurrentPrincipal, DbSession, LoggedIn
@@ -244,18 +244,16 @@ def build_router() -> APIRouter:
         _size: str = "100",
         _next: str = "",
         _facet: list[str] | None = Query(None),
+        _count: Literal["", "exact"] = "",
         version: int | None = None,
     ):
-        """Rows as JSON: filters ``col__op=value``, ``_search``, ``_sort``/``_sort_desc``, ``_facet``, ``_next``."""
+        """Rows as JSON: filters ``col__op=value``, ``_search``, ``_sort``/``_sort_desc``, ``_facet``, ``_next``, ``_count``."""
         dist = _tabular(session, dist_id)
         if version is not None:
-            if version not in distributions.stored_versions(session, dist):
-                raise NotFound(f"version {version} is not stored")
-            session.expunge(dist)
-            dist.version = version
+            dist = distributions.pin_version(session, dist, version)
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "version"]
-        size = tabular.MAX_PAGE if _size == "max" else _int(_size)
-        page = tabular.query_rows(
+        size = tables.MAX_PAGE if _size == "max" else _int(_size)
+        page = tables.query_rows(
             session,
             dist,
             filters=tabular.parse_filters(dist, params),
@@ -265,6 +263,7 @@ def build_router() -> APIRouter:
             size=size,
             next_token=_next,
             facets=_facet or [],
+            exact_count=_count == "exact",
         )
         page.pop("geometries")
         usage.track(request, background, dist.dataset_id, usage.API, dist.id)
@@ -299,16 +298,16 @@ def build_router() -> APIRouter:
         params = [(k, v) for k, v in request.query_params.multi_items()]
         filters = tabular.parse_filters(dist, params)
         db = request.app.state.db
-        columns = list(tabular.column_types(dist))
+        batches = tables.stream(
+            db, principal, dist.id, dist.version, filters, _search, cells_only=fmt == "csv"
+        )
         if fmt == "csv":
-            cells = tabular.stream_cells(db, principal, dist.id, dist.version, columns, filters, _search)
-            body, media = tabular.export_csv(cells, columns), "text/csv; charset=utf-8"
+            columns = list(tabular.column_types(dist))
+            body, media = tables.export_csv(batches, columns), "text/csv; charset=utf-8"
         elif fmt == "json":
-            rows = tabular.stream_rows(db, principal, dist.id, dist.version, filters, _search)
-            body, media = tabular.export_json(rows), "application/json"
+            body, media = tables.export_json(batches), "application/json"
         else:
-            rows = tabular.stream_rows(db, principal, dist.id, dist.version, filters, _search)
-            body, media = tabular.export_geojson(rows), "application/geo+json"
+            body, media = tables.export_geojson(batches), "application/geo+json"
         filename = f"{dist.identifier}.{fmt}"
         if not _chart:
             usage.track(request, background, dist.dataset_id, usage.DOWNLOAD, dist.id)

@@ -13,7 +13,7 @@ from sqlalchemy import Select, delete, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gelsencloud.apps.opendata import usage, vocab
+from gelsencloud.apps.opendata import tables, usage, vocab
 from gelsencloud.apps.opendata.models import DataRow, Dataset, Distribution, Snapshot
 from gelsencloud.core.classification import principal_of
 from gelsencloud.core.identity import InvalidInput, NotFound
@@ -185,6 +185,8 @@ def delete_distribution(session: Session, dist: Distribution, files_root: Path |
     """Delete a distribution, its rows, snapshots and stored file."""
     require_editor(session)
     session.execute(delete(DataRow).where(DataRow.distribution_id == dist.id))
+    conn = session.connection()
+    tables.drop(conn, dist.id, tables.stored_versions(conn, dist.id))
     session.execute(delete(Snapshot).where(Snapshot.distribution_id == dist.id))
     if files_root is not None and dist.storage_key:
         (files_root / dist.storage_key).unlink(missing_ok=True)
@@ -255,10 +257,21 @@ def search_datasets(
             raise InvalidInput(f"cannot facet on {name!r}; use one of {list(FACET_FIELDS)}")
     stmt = _search_filter(select(Dataset), q, filters or {}, modified_since, public_only)
     order = _sort_order(sort)
-    count = session.scalar(stmt.with_only_columns(func.count(Dataset.id)).order_by(None)) or 0
-    page = list(session.scalars(stmt.order_by(*order).offset(offset).limit(limit))) if limit else []
-    ids = stmt.with_only_columns(Dataset.id).order_by(None)
-    facets = {f: _facet(session, f, ids, facet_limit, facet_mincount) for f in facet_fields}
+    page: list[Dataset] = []
+    count = None
+    if limit:
+        # count(*) OVER () counts every match in the same scan that sorts them for the page
+        total = func.count().over().label("total")
+        rows = session.execute(stmt.add_columns(total).order_by(*order).offset(offset).limit(limit)).all()
+        page = [row[0] for row in rows]
+        count = rows[0].total if rows else (None if offset else 0)
+    if count is None:
+        count = session.scalar(stmt.with_only_columns(func.count(Dataset.id)).order_by(None)) or 0
+
+    def narrow(facet_stmt: Select) -> Select:
+        return _search_filter(facet_stmt, q, filters or {}, modified_since, public_only)
+
+    facets = {f: _facet(session, f, narrow, facet_limit, facet_mincount) for f in facet_fields}
     return SearchResult(count=count, datasets=page, facets=facets)
 
 
@@ -297,9 +310,15 @@ def _json_elements(session: Session, column):
     return getattr(func, name)(column).table_valued("value")
 
 
-def _facet(session: Session, field_name: str, ids, limit: int, mincount: int) -> list[tuple[str, int]]:
-    """Count the values of one facet over the matching datasets (most frequent first)."""
+def _facet(session: Session, field_name: str, narrow, limit: int, mincount: int) -> list[tuple[str, int]]:
+    """Count the values of one facet over the matching datasets (most frequent first).
+
+    ``narrow`` adds the search's conditions to the facet query itself (one pass over the
+    datasets, not a second one for an ``IN (matching ids)`` subquery).
+    """
     n = func.count(Dataset.id.distinct())
+    if field_name in ("organization", "license_id"):
+        n = func.count(Dataset.id)  # one value per dataset: no DISTINCT needed
     if field_name == "organization":
         stmt = select(Tenant.slug, n).join(Dataset, Dataset.tenant_id == Tenant.id).group_by(Tenant.slug)
     elif field_name == "license_id":
@@ -312,7 +331,7 @@ def _facet(session: Session, field_name: str, ids, limit: int, mincount: int) ->
         stmt = (
             select(elements.c.value, n).select_from(Dataset).join(elements, true()).group_by(elements.c.value)
         )
-    stmt = stmt.where(Dataset.id.in_(ids)).having(n >= mincount)
+    stmt = narrow(stmt).having(n >= mincount)
     counts: dict[str, int] = {}
     for value, count in session.execute(stmt):
         key = str(value).lower() if field_name == "groups" else str(value)
@@ -345,7 +364,10 @@ def _search_filter(stmt: Select, q: str, filters, modified_since, public_only) -
         ors = []
         for value in values:
             if field_name == "organization":
-                ors.append(Dataset.tenant_id.in_(select(Tenant.id).where(Tenant.slug == value)))
+                # correlate(None): facet queries join tenants and distributions themselves
+                ors.append(
+                    Dataset.tenant_id.in_(select(Tenant.id).where(Tenant.slug == value).correlate(None))
+                )
             elif field_name in ("groups", "theme"):
                 ors.append(
                     func.cast(Dataset.themes, _text_type()).contains(f'"{value.upper()}"', autoescape=True)
@@ -359,9 +381,9 @@ def _search_filter(stmt: Select, q: str, filters, modified_since, public_only) -
             elif field_name == "res_format":
                 ors.append(
                     Dataset.id.in_(
-                        select(Distribution.dataset_id).where(
-                            func.upper(Distribution.format) == value.upper()
-                        )
+                        select(Distribution.dataset_id)
+                        .where(func.upper(Distribution.format) == value.upper())
+                        .correlate(None)
                     )
                 )
             elif field_name in ("name", "id"):
