@@ -62,3 +62,26 @@ def serve(app, timeout: float = 20):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
+
+
+@contextlib.contextmanager
+def launched_chromium(args: list[str] | None = None):
+    """Debian's Chromium, headless, driven by Playwright; skip locally / fail in CI when it is missing."""
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        unavailable("Chromium", f"{CHROMIUM} is missing")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("playwright", "the Python package is missing")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=args or CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

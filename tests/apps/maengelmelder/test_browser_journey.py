@@ -12,15 +12,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from helpers import PASSWORD, unavailable
+from helpers import PASSWORD, launched_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-gpu",
-]
 PHONE = {"width": 390, "height": 844}
 AXE = Path(__file__).resolve().parents[3] / "src/gelsencloud/web/static/vendor/axe-core/axe.min.js"
 AXE_RUN = """async () => {
@@ -50,16 +43,8 @@ def phone_photo_with_gps() -> bytes:
 
 @pytest.fixture
 def browser():
-    if not Path(CHROMIUM).exists():
-        unavailable("Chromium", f"{CHROMIUM} is missing")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("playwright", "the Python package is missing")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 class Phone:

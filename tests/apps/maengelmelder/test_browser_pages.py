@@ -10,9 +10,8 @@ from gelsencloud.apps.maengelmelder import citizen_gateway as gateway
 from gelsencloud.apps.maengelmelder import service as svc
 from gelsencloud.apps.maengelmelder.config import catalogue
 from gelsencloud.core.principal import SYSTEM
-from helpers import PASSWORD, unavailable
+from helpers import PASSWORD, launched_chromium
 
-CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).resolve().parents[3] / "src/gelsencloud/web/static/vendor/axe-core/axe.min.js"
 AXE_RUN = """async () => {
   const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
@@ -23,16 +22,8 @@ SIZES = {"desktop": {"width": 1280, "height": 800}, "mobile": {"width": 390, "he
 
 @pytest.fixture
 def chromium():
-    if not Path(CHROMIUM).exists():
-        unavailable("Chromium", f"{CHROMIUM} is missing")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("playwright", "the Python package is missing")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+    with launched_chromium() as browser:
         yield browser
-        browser.close()
 
 
 def _problems(page, base: str, path: str, size: str) -> list[str]:
