@@ -448,3 +448,19 @@ def test_start_page_shows_the_air_now_with_the_european_index(client, world):
     assert expected.label_de in section and ">23<" in section  # PM10 rounded, German format
     english = client.get("/?lang=en").text
     assert "The air now" in english and expected.label_en in english
+
+
+@pytest.mark.usefixtures("backend")
+def test_reprocessing_uses_the_network_servers_decoded_object(client, world):
+    key = world.keys["net.operator"]
+    up = replace(
+        message(dev_eui="a84041000181c062", f_cnt=7, payload=b"\x01\x02"), decoded={"temperature": 19.0}
+    )
+    early = client.post("/ingest/chirpstack?event=up", json=chirpstack_v4_body(up), headers=auth(key))
+    assert early.status_code == 422 and early.json()["status"] == "unknown_device"
+    created = register(client, key, decoder="network-server", dev_eui="a84041000181c062")
+    assert created.status_code == 201, created.text
+    again = client.post("/api/v1/sensorhub/uplinks/reprocess", headers=auth(key))
+    assert again.json() == {"processed": 1, "still_failing": 0}
+    device = client.get(f"/api/v1/sensorhub/devices/{created.json()['id']}", headers=auth(key)).json()
+    assert set(device["datastreams"]) == {"temperature"}

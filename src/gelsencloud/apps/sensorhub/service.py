@@ -546,7 +546,13 @@ def reprocess_failed(session: Session, limit: int = 1000) -> tuple[int, int]:
             continue
         row.device_id = device.id
         result = _decode_and_store(
-            session, device, row, bytes.fromhex(row.payload_hex), row.f_port, row.received_at
+            session,
+            device,
+            row,
+            bytes.fromhex(row.payload_hex),
+            row.f_port,
+            row.received_at,
+            decoded=_stored_decoded(row),  # devices whose network server decodes need its object again
         )
         done += result.status == "processed"
         failed += result.status != "processed"

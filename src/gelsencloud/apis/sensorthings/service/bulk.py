@@ -284,20 +284,14 @@ def widen_streams(session: Session, batches: list[tuple[Any, list[dict[str, Any]
 
 
 def _widen(stream: m.Datastream, values: list[dict[str, Any]]) -> None:
-    """Widen the Datastream's phenomenonTime/resultTime to cover new rows (one pass, no sorting)."""
-    low = min(v["phenomenon_time_start"] for v in values)
-    high = max(v["phenomenon_time_end"] or v["phenomenon_time_start"] for v in values)
-    if stream.phenomenon_time_start is None or low < stream.phenomenon_time_start:
-        stream.phenomenon_time_start = low
-    if stream.phenomenon_time_end is None or high > stream.phenomenon_time_end:
-        stream.phenomenon_time_end = high
-    results = [v["result_time"] for v in values if v["result_time"] is not None]
-    if results:
-        first, last = min(results), max(results)
-        if stream.result_time_start is None or first < stream.result_time_start:
-            stream.result_time_start = first
-        if stream.result_time_end is None or last > stream.result_time_end:
-            stream.result_time_end = last
+    """Widen the Datastream's phenomenonTime/resultTime to cover new rows (the ORM path's rule)."""
+    from gelsencloud.apis.sensorthings.service.write import extend_stream
+
+    extend_stream(
+        stream,
+        [v["phenomenon_time_start"] for v in values] + [v["phenomenon_time_end"] for v in values],
+        [v["result_time"] for v in values],
+    )
 
 
 def add_observations(session: Session, datastream_id: int, rows: Iterable[dict[str, Any]]) -> list[int]:

@@ -20,6 +20,7 @@ from gelsencloud.apis.sensorthings.errors import bad_request
 from gelsencloud.apis.sensorthings.retention import check_properties
 from gelsencloud.apis.sensorthings.schema import ENTITY_TYPES, EntityType, Nav, Prop
 from gelsencloud.apis.sensorthings.serialize import parse_instant, parse_interval
+from gelsencloud.apis.sensorthings.service.bulk import result_columns
 from gelsencloud.core.classification import principal_of
 from gelsencloud.core.models import utcnow
 from gelsencloud.core.principal import Classification
@@ -52,14 +53,8 @@ def _geometry(value: Any, name: str) -> dict[str, Any] | None:
 
 def set_result(obj: Any, value: Any) -> None:
     """Store a result plus its number/string shadow columns used by $filter and $orderby."""
-    obj.result = value
-    obj.result_number = (
-        float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-    )
-    if isinstance(value, bool):
-        obj.result_string = "true" if value else "false"
-    else:
-        obj.result_string = value if isinstance(value, str) else None
+    for column, column_value in result_columns(value).items():
+        setattr(obj, column, column_value)
 
 
 def set_prop(obj: Any, prop: Prop, value: Any, etype: EntityType) -> None:
