@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,21 @@ LANG_EN = URIRef(vocab.LANGUAGE_BASE + "ENG")
 MIME = {"ttl": "text/turtle", "rdf": "application/rdf+xml", "jsonld": "application/ld+json"}
 RDFLIB_FORMAT = {"ttl": "turtle", "rdf": "pretty-xml", "jsonld": "json-ld"}
 PER_PAGE = 100
+# Values that may become vcard/foaf IRIs; free text in the record must not yield a broken IRI.
+_WEB_URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
+_EMAIL = re.compile(r"^[^\s<>\"@]+@[^\s<>\"@]+\.[^\s<>\"@]+$")
+
+
+def web_iri(value: str | None) -> URIRef | None:
+    """Return an absolute http(s) URL as IRI, or None when the text is no such URL."""
+    value = (value or "").strip()
+    return URIRef(value) if _WEB_URL.match(value) else None
+
+
+def mail_iri(address: str | None) -> URIRef | None:
+    """Return a mailto: IRI for a plausible e-mail address, or None."""
+    address = (address or "").strip()
+    return URIRef("mailto:" + address) if _EMAIL.match(address) else None
 
 
 def new_graph() -> Graph:
@@ -67,14 +83,43 @@ class CatalogBuilder:
         node = URIRef(self.urls.abs(f"/organisationen/{tenant.slug}"))
         self.g.add((node, RDF.type, FOAF.Agent))
         self.g.add((node, FOAF.name, Literal(tenant.name, lang="de")))
-        if tenant.website:
-            self.g.add((node, FOAF.homepage, URIRef(tenant.website)))
+        homepage = web_iri(tenant.website)
+        if homepage is not None:
+            self.g.add((node, FOAF.homepage, homepage))
         return node
 
     def _typed(self, iri: str, rdf_type: URIRef) -> URIRef:
         node = URIRef(iri)
         self.g.add((node, RDF.type, rdf_type))
         return node
+
+    def _term(self, iri: str, rdf_type: URIRef | None, scheme: str) -> URIRef:
+        """A controlled-vocabulary term with its skos:inScheme, as the official vocabulary states it.
+
+        The official DCAT-AP.de 3.0 shapes check vocabulary membership through skos:inScheme; the
+        ITB validator loads the vocabularies for that, other validators and harvesters do not.
+        """
+        node = self._typed(iri, rdf_type) if rdf_type is not None else URIRef(iri)
+        self.g.add((node, SKOS.inScheme, URIRef(scheme)))
+        return node
+
+    def _theme_taxonomy(self) -> URIRef:
+        node = self._typed(vocab.THEME_BASE.rstrip("/"), SKOS.ConceptScheme)
+        # DCAT-AP 3.0.0 requires a title on a concept scheme (the German overlay waives it)
+        self.g.add((node, DCTERMS.title, Literal("Datenthema", lang="de")))
+        self.g.add((node, DCTERMS.title, Literal("Data theme", lang="en")))
+        return node
+
+    def _theme(self, code: str) -> URIRef:
+        node = self._term(vocab.theme_iri(code), SKOS.Concept, vocab.THEME_BASE.rstrip("/"))
+        label_de, label_en = vocab.THEMES.get(code, (code, code))
+        # DCAT-AP 3.0.0 requires skos:prefLabel on a concept (the German overlay waives it)
+        self.g.add((node, SKOS.prefLabel, Literal(label_de, lang="de")))
+        self.g.add((node, SKOS.prefLabel, Literal(label_en, lang="en")))
+        return node
+
+    def _language(self, iri: URIRef) -> URIRef:
+        return self._term(str(iri), DCTERMS.LinguisticSystem, vocab.LANGUAGE_BASE.rstrip("/"))
 
     def _location(self) -> URIRef:
         node = self._typed(str(self.spatial), DCTERMS.Location)
@@ -104,9 +149,9 @@ class CatalogBuilder:
             )
         )
         g.add((node, DCTERMS.publisher, self.agent(publisher)))
-        g.add((node, DCTERMS.language, self._typed(str(LANG_DE), DCTERMS.LinguisticSystem)))
+        g.add((node, DCTERMS.language, self._language(LANG_DE)))
         g.add((node, FOAF.homepage, self._typed(self.urls.abs("/daten"), FOAF.Document)))
-        g.add((node, DCAT.themeTaxonomy, self._typed(vocab.THEME_BASE.rstrip("/"), SKOS.ConceptScheme)))
+        g.add((node, DCAT.themeTaxonomy, self._theme_taxonomy()))
         g.add((node, DCTERMS.spatial, self._location()))
         if modified:
             g.add((node, DCTERMS.modified, _dt(modified)))
@@ -129,20 +174,25 @@ class CatalogBuilder:
         g.add((node, DCTERMS.identifier, Literal(dataset.identifier)))
         g.add((node, DCTERMS.publisher, self.agent(tenant)))
         g.add((node, DCATDE.contributorID, URIRef(contributor_id())))
-        g.add((node, DCATDE.politicalGeocodingLevelURI, URIRef(vocab.GEOCODING + "Level/municipality")))
-        # 2.0 consumers read politicalGeocodingURI; 3.0 puts the ARS IRI into dct:spatial (both given).
-        g.add((node, DCATDE.politicalGeocodingURI, self.spatial))
+        level = self._term(vocab.GEOCODING + "Level/municipality", None, vocab.GEOCODING + "Level")
+        g.add((node, DCATDE.politicalGeocodingLevelURI, level))
+        # DCAT-AP.de 3.0 carries the ARS IRI in dct:spatial only; dcatde:politicalGeocodingURI is
+        # deprecated there (official dcat-ap-de-deprecated.ttl warns). 2.0 consumers get it via CKAN extras.
         g.add((node, DCTERMS.spatial, self._location()))
         g.add((node, DCTERMS.issued, _dt(dataset.issued)))
         g.add((node, DCTERMS.modified, _dt(dataset.modified)))
-        g.add((node, DCTERMS.language, self._typed(str(LANG_DE), DCTERMS.LinguisticSystem)))
+        g.add((node, DCTERMS.language, self._language(LANG_DE)))
         g.add((node, DCAT.landingPage, self._typed(self.urls.dataset_page(dataset), FOAF.Document)))
         for code in dataset.themes:
-            g.add((node, DCAT.theme, self._typed(vocab.theme_iri(code), SKOS.Concept)))
+            g.add((node, DCAT.theme, self._theme(code)))
         for keyword in dataset.keywords:
             g.add((node, DCAT.keyword, Literal(keyword, lang="de")))
         if dataset.accrual_periodicity:
-            freq = self._typed(vocab.FREQUENCY_BASE + dataset.accrual_periodicity, DCTERMS.Frequency)
+            freq = self._term(
+                vocab.FREQUENCY_BASE + dataset.accrual_periodicity,
+                DCTERMS.Frequency,
+                vocab.FREQUENCY_BASE.rstrip("/"),
+            )
             g.add((node, DCTERMS.accrualPeriodicity, freq))
         if dataset.temporal_start or dataset.temporal_end:
             period = BNode()
@@ -166,10 +216,14 @@ class CatalogBuilder:
         g.add((contact, RDF.type, VCARD.Kind))
         g.add((contact, RDF.type, VCARD.Organization))
         g.add((contact, VCARD.fn, Literal(dataset.contact_name or tenant.name)))
-        if dataset.contact_email:
-            g.add((contact, VCARD.hasEmail, URIRef("mailto:" + dataset.contact_email)))
-        url = dataset.contact_url or tenant.website or self.urls.dataset_page(dataset)
-        g.add((contact, VCARD.hasURL, URIRef(url)))
+        email = mail_iri(dataset.contact_email)
+        if email is not None:
+            g.add((contact, VCARD.hasEmail, email))
+        # K01 / German additions: a URL (or e-mail) IRI is required; fall back to the dataset page
+        url = (
+            web_iri(dataset.contact_url) or web_iri(tenant.website) or URIRef(self.urls.dataset_page(dataset))
+        )
+        g.add((contact, VCARD.hasURL, url))
         return contact
 
     def distribution(self, dataset: Dataset, dist: Distribution) -> URIRef:
@@ -184,19 +238,25 @@ class CatalogBuilder:
         g.add((node, DCAT.accessURL, self._typed(self.urls.access(dataset, dist), RDFS.Resource)))
         if dist.kind != "api":
             g.add((node, DCAT.downloadURL, self._typed(self.urls.download(dataset, dist), RDFS.Resource)))
-        g.add((node, DCTERMS.license, self._typed(vocab.license_iri(license_id), DCTERMS.LicenseDocument)))
+        licence = self._term(
+            vocab.license_iri(license_id), DCTERMS.LicenseDocument, vocab.LICENSE_BASE.rstrip("/")
+        )
+        g.add((node, DCTERMS.license, licence))
         if dataset.license_attribution:
             g.add((node, DCATDE.licenseAttributionByText, Literal(dataset.license_attribution, lang="de")))
-        g.add(
-            (node, DCTERMS.format, self._typed(vocab.file_type_iri(dist.format), DCTERMS.MediaTypeOrExtent))
+        file_type = self._term(
+            vocab.file_type_iri(dist.format), DCTERMS.MediaTypeOrExtent, vocab.FILE_TYPE_BASE.rstrip("/")
         )
+        g.add((node, DCTERMS.format, file_type))
         g.add((node, DCAT.mediaType, self._typed(vocab.media_type_iri(dist.media_type), DCTERMS.MediaType)))
         g.add((node, DCTERMS.issued, _dt(dist.issued)))
         g.add((node, DCTERMS.modified, _dt(dist.modified)))
         if dist.byte_size is not None:
             g.add((node, DCAT.byteSize, Literal(dist.byte_size, datatype=XSD.nonNegativeInteger)))
         if dist.checksum:
-            checksum = BNode()
+            # an IRI, not a blank node: graphs merged from several documents (catalogue page plus
+            # dataset page, or two formats) must still hold one checksum per distribution (maxCount 1)
+            checksum = URIRef(f"{node}-checksum")
             g.add((checksum, RDF.type, SPDX.Checksum))
             g.add(
                 (
