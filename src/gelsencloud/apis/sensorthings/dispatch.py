@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -100,11 +101,19 @@ _UPPER_DIRECTION = re.compile(r"\s(ASC|DESC)\s*(?=,|$)")
 
 
 def _options(call: Call) -> QueryOptions:
-    params = dict(call.params)
+    params = {key: value for key, value in call.params.items() if key.startswith("$")}
     if "$orderby" in params:
         # frost-sta-client sends "result ASC"; FROST accepts it, so be lenient with the direction only.
         params["$orderby"] = _UPPER_DIRECTION.sub(lambda m: " " + m.group(1).lower(), params["$orderby"])
-    return parse_query_options(params, max_top=MAX_TOP)
+    if sum(len(value) for value in params.values()) > 2_000:  # keep the cache small: long queries parse anew
+        return parse_query_options(params, max_top=MAX_TOP)
+    return _parsed(tuple(sorted(params.items())))
+
+
+@lru_cache(maxsize=512)
+def _parsed(params: tuple[tuple[str, str], ...]) -> QueryOptions:
+    """Parsed query options; dashboards poll the same URLs, and the parsed options are immutable."""
+    return parse_query_options(dict(params), max_top=MAX_TOP)
 
 
 def _get(ctx: ReadContext, call: Call) -> Result:
@@ -128,7 +137,11 @@ def _get(ctx: ReadContext, call: Call) -> Result:
             return Result(200, body)
         return Result(200, collection_json(ctx, resource.etype, page, options, url))
     if resource.kind == "aggregate":
-        return Result(200, extensions.aggregate(ctx, resource.where, options, call.params))
+        parent = resource.parent
+        stream_id = parent[1].id if parent is not None and parent[0].name == "Datastream" else None
+        return Result(
+            200, extensions.aggregate(ctx, resource.where, options, call.params, datastream_id=stream_id)
+        )
     check_no_options(options, "a single entity")
     if resource.kind == "entity":
         if resource.ref:

@@ -10,7 +10,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, Float, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gelsencloud.core.db import Base
@@ -260,12 +273,14 @@ class Observation(Classified, Base):
     __tablename__ = "sta_observations"
     __table_args__ = (
         # Reads go by Datastream and time. PostgreSQL also keeps tenant and classification in the index,
-        # so counts and the classification criterion are answered from the index alone.
+        # so counts and the classification criterion are answered from the index alone, and id, the end
+        # of phenomenonTime and the result, so a time range read with $select=phenomenonTime,result is
+        # an index-only scan (migration sta0004).
         Index(
             "ix_sta_observations_datastream_time",
             "datastream_id",
             "phenomenon_time_start",
-            postgresql_include=["tenant_id", "classification"],
+            postgresql_include=["tenant_id", "classification", "id", "phenomenon_time_end", "result"],
         ),
         # Time ranges over all Datastreams: BRIN on PostgreSQL (rows arrive in time order, the index stays
         # tiny); SQLite has no BRIN and gets a B-tree.
@@ -303,3 +318,24 @@ class Observation(Classified, Base):
             result=marker,
             result_string=marker,
         )
+
+
+# Stored aggregates of numeric results per Datastream and UTC hour (see aggregates.py). Not a record of
+# its own: a derived cache of its Datastream's Observations, read only through a Datastream the caller
+# can see (like the link tables above, it carries no tenant or classification). Database triggers keep
+# it current on every write path; ``dirty`` marks hours whose numbers must be recomputed.
+observation_hours = Table(
+    "sta_observation_hours",
+    Base.metadata,
+    Column("datastream_id", ForeignKey("sta_datastreams.id", ondelete="CASCADE"), primary_key=True),
+    Column("epoch_hour", Integer, primary_key=True, autoincrement=False),
+    Column("count", Integer, nullable=False),
+    Column("total", Float, nullable=False),
+    Column("minimum", Float, nullable=True),
+    Column("maximum", Float, nullable=True),
+    Column("dirty", Boolean, nullable=False, server_default=false()),
+    # Partial: only the few dirty hours are in it, so finding them costs nothing.
+    Index(
+        "ix_sta_observation_hours_dirty", "dirty", sqlite_where=text("dirty"), postgresql_where=text("dirty")
+    ),
+)

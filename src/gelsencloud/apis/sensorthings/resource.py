@@ -62,7 +62,9 @@ def _step(ctx: ReadContext, current: Resource, part: str) -> Resource:
 
         if part == "latest":
             return Resource("entity", current.etype, latest(ctx, current.where), path=current.path)
-        return Resource("aggregate", current.etype, where=current.where, path=current.path)
+        return Resource(
+            "aggregate", current.etype, where=current.where, parent=current.parent, path=current.path
+        )
     if current.kind != "entity":
         raise bad_request(f"unexpected segment '{part}': address one entity by its id first, e.g. (1)")
     etype, obj = current.etype, current.obj

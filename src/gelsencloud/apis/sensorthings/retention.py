@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select, true
 
 from gelsencloud.apis.sensorthings import models as m
+from gelsencloud.apis.sensorthings.aggregates import refresh_dirty
 from gelsencloud.apis.sensorthings.errors import bad_request
 from gelsencloud.core.models import utcnow
 
@@ -135,6 +136,7 @@ def apply_policy(
             if stream.phenomenon_time_start is None:
                 stream.phenomenon_time_end = None
     if policy.raw_days is None:
+        refresh_dirty(session.connection(), [stream.id])
         return outcome
     cutoff = now - timedelta(days=policy.raw_days)
     if policy.downsample:
@@ -202,6 +204,7 @@ def apply_policy(
             .order_by(obs.phenomenon_time_start)
             .limit(1)
         )
+    refresh_dirty(session.connection(), [stream.id])  # the hours whose raw rows were replaced
     return outcome
 
 

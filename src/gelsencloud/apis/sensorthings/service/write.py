@@ -16,6 +16,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from gelsencloud.apis.sensorthings import models as m
+from gelsencloud.apis.sensorthings.aggregates import refresh_dirty
 from gelsencloud.apis.sensorthings.errors import bad_request
 from gelsencloud.apis.sensorthings.retention import check_properties
 from gelsencloud.apis.sensorthings.schema import ENTITY_TYPES, EntityType, Nav, Prop
@@ -304,6 +305,8 @@ class Writer:
         elif etype.name in OWNER:
             self._assign_owner(etype, obj, {})
         self.session.flush()
+        if etype.name == "Observation":
+            refresh_dirty(self.session.connection())  # the hours the Observation left and entered
         if locations_changed:
             self._historical_location(obj)
         return obj
@@ -329,6 +332,7 @@ class Writer:
         """Delete an entity; the database cascades to dependent entities as STA requires."""
         self.session.delete(obj)
         self.session.flush()
+        refresh_dirty(self.session.connection())  # stored hours of the deleted (or cascaded) Observations
         self.session.expunge_all()  # cascaded rows may still sit in the identity map
 
 
