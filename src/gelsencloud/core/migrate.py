@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from alembic import command
@@ -19,9 +20,15 @@ EXTENSION_TABLES = frozenset(
 )
 
 
+# SQLite FTS5 virtual tables ("<name>_fts") and their shadow tables are created by migrations, not models.
+FTS_TABLE = re.compile(r".+_fts(_(data|idx|content|docsize|config))?")
+
+
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Leave extension-owned tables out of autogenerate comparisons."""
-    return not (type_ == "table" and reflected and compare_to is None and name in EXTENSION_TABLES)
+    """Leave extension-owned tables and SQLite full-text tables out of autogenerate comparisons."""
+    if type_ == "table" and reflected and compare_to is None:
+        return not (name in EXTENSION_TABLES or FTS_TABLE.fullmatch(name))
+    return True
 
 
 def alembic_config(db: Database, registry: PluginRegistry) -> Config:

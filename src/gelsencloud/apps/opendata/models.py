@@ -6,17 +6,32 @@ import uuid
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from gelsencloud.core.db import Base
 from gelsencloud.core.models import Classified, Timestamp, utcnow
+from gelsencloud.core.principal import DEFAULT_PERSONAL_ROLES, Role
 
 
 class Dataset(Classified, Base):
     """A catalogue entry with DCAT-AP.de metadata; its tenant is the publishing organisation."""
 
     __tablename__ = "opendata_datasets"
+    __audit_ignore__: ClassVar[tuple[str, ...]] = ("search_text",)  # derived from audited fields
+    __table_args__ = (
+        # the catalogue's default order within what a caller may read (page ids without a sort)
+        Index("ix_opendata_datasets_classification_modified", "classification", "modified"),
+        # substring search (CKAN q) through a trigram index; PostgreSQL only (pg_trgm), so on
+        # SQLite the index is partial on a false condition and stays empty
+        Index(
+            "ix_opendata_datasets_search_text",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+            sqlite_where=text("0"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)  # URL slug (CKAN "name")
@@ -39,9 +54,15 @@ class Dataset(Classified, Base):
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     issued: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, nullable=False)
     modified: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, nullable=False, index=True)
+    # lower-cased words CKAN q searches (title, description, English title, name, keywords);
+    # kept by search_index.py on every flush
+    search_text: Mapped[str] = mapped_column(Text, default="", nullable=False)
 
+    # Ordered by (dataset_id, id), not id alone: the (dataset_id, classification) index yields exactly
+    # that order, so SQLite (no statistics) looks the page's ids up instead of walking the
+    # classification index over every distribution in id order (docs/performance.md).
     distributions: Mapped[list[Distribution]] = relationship(
-        back_populates="dataset", order_by="Distribution.id", lazy="selectin"
+        back_populates="dataset", order_by="(Distribution.dataset_id, Distribution.id)", lazy="selectin"
     )
 
     @classmethod
@@ -64,6 +85,11 @@ class Distribution(Classified, Base):
     """A file, API link or live table of a dataset (classification follows its dataset)."""
 
     __tablename__ = "opendata_distributions"
+    __table_args__ = (
+        # loading a page's distributions (dataset_id IN (...) AND the access rule's classification):
+        # without statistics SQLite would otherwise walk the classification index over every row
+        Index("ix_opendata_distributions_dataset_id_classification", "dataset_id", "classification"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Nullable only so the isolation test can build a lone sample; the service always sets it.
@@ -181,3 +207,67 @@ class UsageCount(Base):
     day: Mapped[date] = mapped_column(Date, nullable=False, index=True)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)  # view | download | api
     count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+
+
+class _DerivedVisibility:
+    """A dataset's tenant and classification copied onto rows derived from it (facet rows, counts).
+
+    Not ``Classified``: these rows are derived data, written and read only by the service layer,
+    which applies the same rule itself (``classification.visibility_clause`` or ids that came through
+    the access rule). The columns match the mixin's, so that clause works on them unchanged.
+    """
+
+    personal_roles: ClassVar[frozenset[Role]] = DEFAULT_PERSONAL_ROLES
+    __unclassified__: ClassVar[str] = (
+        "derived from a classified dataset, whose tenant and classification each row carries; read "
+        "only by service.search_datasets, which applies the visibility rule itself"
+    )
+    __audit__: ClassVar[bool] = False  # derived from the audited dataset and its distributions
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int]:  # noqa: N805
+        return mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), index=True, nullable=False)
+
+    @declared_attr
+    def classification(cls) -> Mapped[str]:  # noqa: N805
+        return mapped_column(String(16), nullable=False, index=True)
+
+
+class DatasetFacet(_DerivedVisibility, Base):
+    """One facet value of a dataset (theme, keyword, format, licence, organisation) for counting.
+
+    ``search_index.py`` rewrites a dataset's rows on every flush that touches it.
+    """
+
+    __tablename__ = "opendata_facets"
+    __table_args__ = (
+        Index("ix_opendata_facets_classification_facet_value", "classification", "facet", "value"),
+        Index("ix_opendata_facets_dataset_id_facet_value", "dataset_id", "facet", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int | None] = mapped_column(ForeignKey("opendata_datasets.id", ondelete="CASCADE"))
+    facet: Mapped[str] = mapped_column(
+        String(16), nullable=False
+    )  # organization|groups|tags|res_format|license_id
+    value: Mapped[str] = mapped_column(String(300), nullable=False)
+
+
+class DatasetFacetCount(_DerivedVisibility, Base):
+    """How many datasets of one tenant and classification carry a facet value (the unfiltered counts).
+
+    A catalogue page without words or filters counts over every readable dataset; summing the
+    readable rows replaces a pass over all facet rows. ``search_index.py`` moves them with every
+    change of facet rows, in the same transaction.
+    """
+
+    __tablename__ = "opendata_facet_counts"
+    __table_args__ = (UniqueConstraint("tenant_id", "classification", "facet", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facet: Mapped[str] = mapped_column(String(16), nullable=False)
+    value: Mapped[str] = mapped_column(String(300), nullable=False)
+    count: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+from gelsencloud.apps.opendata import search_index  # noqa: E402,F401  (registers the flush hook)

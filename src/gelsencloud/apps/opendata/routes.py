@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from gelsencloud.apps.opendata import charts as chart_recommendations
-from gelsencloud.apps.opendata import distributions, service, tables, tabular, usage
+from gelsencloud.apps.opendata import csv_export, distributions, service, tables, tabular, usage
 from gelsencloud.apps.opendata.models import Dataset, Distribution
 from gelsencloud.apps.opendata.urls import Urls
 from gelsencloud.core.auth import CurrentPrincipal, DbSession, LoggedIn
@@ -298,19 +298,24 @@ def build_router() -> APIRouter:
         params = [(k, v) for k, v in request.query_params.multi_items()]
         filters = tabular.parse_filters(dist, params)
         db = request.app.state.db
-        batches = tables.stream(
-            db, principal, dist.id, dist.version, filters, _search, cells_only=fmt == "csv"
-        )
-        if fmt == "csv":
-            columns = list(tabular.column_types(dist))
-            body, media = tables.export_csv(batches, columns), "text/csv; charset=utf-8"
-        elif fmt == "json":
-            body, media = tables.export_json(batches), "application/json"
-        else:
-            body, media = tables.export_geojson(batches), "application/geo+json"
         filename = f"{dist.identifier}.{fmt}"
         if not _chart:
             usage.track(request, background, dist.dataset_id, usage.DOWNLOAD, dist.id)
+        if fmt == "csv":
+            # the database writes the CSV lines (csv_export.py); a whole table's CSV is kept as a file
+            media = "text/csv; charset=utf-8"
+            body = csv_export.stream(db, principal, dist.id, dist.version, filters, _search)
+            if not filters and not _search:
+                kept = csv_export.cache_path(csv_export.cache_root(request.app.state.settings), dist)
+                if kept.is_file():
+                    return FileResponse(kept, media_type=media, filename=filename, background=background)
+                body = csv_export.stream_and_keep(body, kept)
+        elif fmt == "json":
+            batches = tables.stream(db, principal, dist.id, dist.version, filters, _search)
+            body, media = tables.export_json(batches), "application/json"
+        else:
+            batches = tables.stream(db, principal, dist.id, dist.version, filters, _search)
+            body, media = tables.export_geojson(batches), "application/geo+json"
         return StreamingResponse(
             body,
             media_type=media,

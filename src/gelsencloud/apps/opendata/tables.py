@@ -440,7 +440,11 @@ def _booleans(row: tuple, positions: list[int]) -> tuple:
 
 
 def export_csv(batches: Iterator[tuple[list[str], list]], columns: list[str]) -> Iterator[str]:
-    """Render batches as CSV text, one chunk per batch (None becomes an empty cell)."""
+    """Render batches as CSV text with ``csv.writer``, one chunk per batch (None becomes an empty cell).
+
+    The routes export CSV through ``csv_export`` (the database writes the lines); this is the
+    reference its bytes are tested against.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)

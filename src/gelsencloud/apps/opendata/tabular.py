@@ -4,7 +4,7 @@ Decision (replaces the single JSON row store of the first version, measured 100x
 million rows): every tabular distribution version gets a typed table of its own, created at import
 (``tables.py``; DDL at run time like Datasette, dropped with the version or the distribution).
 Filters and sorts are index ranges over typed columns instead of decoding a JSON document per row,
-and exports stream typed values straight into ``csv.writer``. Table and column names are derived
+and CSV exports are written by the database from typed values (``csv_export.py``). Table and column names are derived
 from integers only (``odt_<id>_v<version>``, ``c<n>``). Classification stays enforced in one place:
 the typed tables have no tenant or classification columns and are reachable only through
 ``tables.open_table``, which takes a distribution loaded through the caller's session (the access
