@@ -124,6 +124,7 @@ def test_updates_feed_errors(live, params, message):
             assert ET.fromstring(response.content).find("error/code").text == "400"
 
 
+@pytest.mark.usefixtures("backend")  # JSON aggregation differs per backend
 def test_notes_history_with_extensions(live, db):
     rid, _ = _create_and_work(live, db)
     [item] = requests.get(f"{live}/requests/{rid}.json?extensions=true", timeout=20).json()

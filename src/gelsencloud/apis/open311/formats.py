@@ -37,33 +37,97 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _fill(element: ET.Element, key: str, value: Any) -> None:
+def _escape(text: str) -> str:
+    # What ElementTree escapes in element text: &, < and > (no attributes are written).
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _simple(out: list[str], key: str, value: Any) -> None:
+    text = _text(value)
+    if text:
+        out.append(f"<{key}>{_escape(text)}</{key}>")
+    else:  # None and "" alike, as ElementTree writes an element without text or children
+        out.append(f"<{key} />")
+
+
+def _fill(out: list[str], key: str, value: Any) -> None:
     if isinstance(value, list) and key not in SINGULAR:
         for item in value:  # repeated simple values, e.g. a multivaluelist attribute's <value>s
+            _simple(out, key, item)
+    elif isinstance(value, dict):
+        if not value:
+            out.append(f"<{key} />")
+            return
+        out.append(f"<{key}>")
+        for k, v in value.items():
+            _fill(out, k, v)
+        out.append(f"</{key}>")
+    elif isinstance(value, list):
+        if not value:
+            out.append(f"<{key} />")
+            return
+        out.append(f"<{key}>")
+        singular = SINGULAR[key]
+        for item in value:
+            _fill(out, singular, item)
+        out.append(f"</{key}>")
+    else:
+        _simple(out, key, value)
+
+
+def to_xml(root: str, item: str | None, payload: Any) -> bytes:
+    """Build ``<root>`` from a dict, or ``<root><item/>…</root>`` from a list of dicts.
+
+    Written as text, byte for byte what ElementTree's ``tostring`` gives for the same tree (a test
+    compares them), at a fraction of the cost for lists of hundreds of requests.
+    """
+    out: list[str] = ['<?xml version="1.0" encoding="UTF-8"?>\n', f"<{root}>"]
+    if item is None:
+        for k, v in payload.items():
+            _fill(out, k, v)
+    else:
+        for entry in payload:
+            _fill(out, item, entry)
+    if len(out) == 2:
+        out[1] = f"<{root} />"
+    else:
+        out.append(f"</{root}>")
+    return "".join(out).encode("utf-8")
+
+
+def to_xml_elementtree(root: str, item: str | None, payload: Any) -> bytes:
+    """The same document built with ElementTree: the reference :func:`to_xml` is tested against."""
+    element = ET.Element(root)
+    if item is None:
+        for k, v in payload.items():
+            _fill_element(element, k, v)
+    else:
+        for entry in payload:
+            _fill_element(element, item, entry)
+    body = ET.tostring(element, encoding="unicode")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + body).encode("utf-8")
+
+
+def _fill_element(element: ET.Element, key: str, value: Any) -> None:
+    if isinstance(value, list) and key not in SINGULAR:
+        for item in value:
             ET.SubElement(element, key).text = _text(item)
         return
     child = ET.SubElement(element, key)
     if isinstance(value, dict):
         for k, v in value.items():
-            _fill(child, k, v)
+            _fill_element(child, k, v)
     elif isinstance(value, list):
         for item in value:
-            _fill(child, SINGULAR[key], item)
+            _fill_element(child, SINGULAR[key], item)
     else:
         child.text = _text(value)
-
-
-def to_xml(root: str, item: str | None, payload: Any) -> bytes:
-    """Build ``<root>`` from a dict, or ``<root><item/>…</root>`` from a list of dicts."""
-    element = ET.Element(root)
-    if item is None:
-        for k, v in payload.items():
-            _fill(element, k, v)
-    else:
-        for entry in payload:
-            _fill(element, item, entry)
-    body = ET.tostring(element, encoding="unicode")
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + body).encode("utf-8")
 
 
 def respond(
