@@ -6,7 +6,9 @@ A uvicorn server (one worker process, as `gelsencloud serve` runs it) takes Chir
 one per HTTP request, over keep-alive connections from a load generator in this process (asyncio
 streams with prepared requests, so it costs little of the shared CPU). Each uplink carries a real
 air-quality payload that the server decodes into six Observations. Afterwards the database is
-checked: every acknowledged uplink and its Observations must be there. Prints a Markdown row.
+checked: every acknowledged uplink and its Observations must be there. Prints a Markdown row and the
+CPU time per uplink of server and load generator. The server logs at INFO by default (its access log
+goes to a file, as in production); ``--database postgresql+psycopg://…`` and ``--workers`` vary the setup.
 """
 
 from __future__ import annotations
@@ -153,6 +155,12 @@ def server_cpu_seconds(pid: int) -> float:
     return cpu_seconds(pid) + sum(cpu_seconds(k) for k in kids if Path(f"/proc/{k}").exists())
 
 
+def own_cpu_seconds() -> float:
+    """User and system CPU time of this process (the load generator)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--uplinks", type=int, default=20000)
@@ -160,16 +168,22 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=200)
     parser.add_argument("--database", help="database URL (default: a new SQLite file)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        help="server log level (INFO: one access-log line per request, as served)",
+    )
     args = parser.parse_args()
     tmp = tempfile.mkdtemp()
     url = args.database or f"sqlite:///{Path(tmp) / 'webhook.db'}"
     key, euis = prepare(url, args.devices)
     port = free_port()
+    log_file = (Path(tmp) / "server.log").open("wb")
     env = {
         **os.environ,
         "GELSENCLOUD_DATABASE_URL": url,
         "GELSENCLOUD_JOBS_ENABLED": "false",
-        "GELSENCLOUD_LOG_LEVEL": "WARNING",
+        "GELSENCLOUD_LOG_LEVEL": args.log_level,
         "GELSENCLOUD_SECRET_KEY": "b" * 40,
         "GELSENCLOUD_VAR_DIR": tmp,
     }
@@ -178,7 +192,8 @@ def main() -> None:
             sys.executable,
             "-m",
             "uvicorn",
-            "gelsencloud.core.app:create_app",
+            # BENCH_APP=module:factory serves another app factory (variants for profiling experiments).
+            os.environ.get("BENCH_APP", "gelsencloud.core.app:create_app"),
             "--factory",
             "--port",
             str(port),
@@ -189,8 +204,12 @@ def main() -> None:
             "warning",
             "--http",
             "httptools",
+            "--loop",
+            "uvloop",  # what `gelsencloud serve` gets ("auto" picks both when installed)
+            "--no-proxy-headers",  # as `gelsencloud serve`: the app applies trusted proxy headers itself
         ],
         env=env,
+        stderr=log_file,  # the server's log (the access log at INFO), as a log collector would take it
     )
     try:
         for _ in range(200):
@@ -202,33 +221,30 @@ def main() -> None:
         warm = requests(key, euis, 200, port)
         asyncio.run(load(port, warm, 8))  # first requests compile SQL and fill caches
         prepared = requests(key, euis, args.uplinks, port)
-        if os.environ.get(
-            "BENCH_PROFILE"
-        ):  # e.g. BENCH_PROFILE=/tmp/webhook.txt: sample the server with py-spy
-            subprocess.Popen(
-                [
-                    "py-spy",
-                    "record",
-                    "-p",
-                    str(server.pid),
-                    "-d",
-                    "15",
-                    "-f",
-                    "raw",
-                    "-o",
-                    os.environ["BENCH_PROFILE"],
-                ]
-            )
-        server_cpu, own_cpu = (
-            server_cpu_seconds(server.pid),
-            resource.getrusage(resource.RUSAGE_SELF).ru_utime,
-        )
+        if os.environ.get("BENCH_PROFILE"):
+            # e.g. BENCH_PROFILE=/tmp/webhook.txt: sample the server with py-spy; --gil samples only the
+            # thread holding the GIL (Python CPU time; without it threads waiting for the GIL count too).
+            command = [
+                "py-spy",
+                "record",
+                "-p",
+                str(server.pid),
+                "-d",
+                "15",
+                "-f",
+                "raw",
+                "--gil",
+                "--nonblocking",
+            ]
+            subprocess.Popen([*command, "-o", os.environ["BENCH_PROFILE"]])
+        server_cpu, own_cpu = server_cpu_seconds(server.pid), own_cpu_seconds()
         elapsed, latencies, statuses = asyncio.run(load(port, prepared, args.connections))
         server_cpu = server_cpu_seconds(server.pid) - server_cpu
-        own_cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime - own_cpu
+        own_cpu = own_cpu_seconds() - own_cpu
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log_file.close()
     wrong = [s for s in statuses if s != 200]
     db = Database(url)
     with db.transaction(SYSTEM) as session:
@@ -238,9 +254,15 @@ def main() -> None:
     p50 = statistics.median(latencies) * 1000
     p95 = statistics.quantiles(latencies, n=20)[-1] * 1000
     print(
-        f"| SQLite | {args.uplinks:,} ChirpStack uplinks over HTTP, {args.workers} worker(s), {args.connections} connections, "
+        f"| {'PostgreSQL' if url.startswith('postgresql') else 'SQLite'} | {args.uplinks:,} ChirpStack uplinks over HTTP, {args.workers} worker(s), {args.connections} connections, "
         f"{args.devices} devices, 6 Observations each | {args.uplinks / elapsed:,.0f} uplinks/s | "
         f"p50 {p50:.1f} ms, p95 {p95:.1f} ms | server CPU {server_cpu:.1f} s, load generator {own_cpu:.1f} s |"
+    )
+    per_uplink = 1000 / args.uplinks
+    print(
+        f"CPU per uplink: server {server_cpu * per_uplink:.3f} ms, load generator {own_cpu * per_uplink:.3f} ms, "
+        f"together {(server_cpu + own_cpu) * per_uplink:.3f} ms (2,000 uplinks/s on 2 cores needs <= 1.0 ms; "
+        f"log level {args.log_level}, {os.getloadavg()[0]:.1f} load average)"
     )
     print(
         f"non-200 answers: {len(wrong)}; stored uplinks {stored:,} (incl. 200 warm-up), observations {observations:,}"

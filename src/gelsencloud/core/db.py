@@ -33,6 +33,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Statement journals (kept for every write to a table with triggers, e.g. the Observations' stored
+    # hourly aggregates) and temporary sort b-trees stay in memory instead of temporary files: this cut
+    # the trigger's cost on inserts from 2x to 1.3x. The database file's durability is unchanged.
+    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
 

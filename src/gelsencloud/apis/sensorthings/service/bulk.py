@@ -283,6 +283,56 @@ def widen_streams(session: Session, batches: list[tuple[Any, list[dict[str, Any]
         session.connection().execute(stmt, params)
 
 
+def widen_phenomenon_spans(session: Session, spans: dict[int, tuple[datetime, datetime]]) -> None:
+    """Widen Datastreams' phenomenonTime to cover (earliest, latest) per Datastream id.
+
+    ``widen_streams`` for rows without resultTime, one instant each (the sensor hub's uplinks): on SQLite
+    the same outward-only UPDATEs run on the raw cursor with pre-encoded times, because SQLAlchemy's
+    per-row parameter processing of one UPDATE per Datastream and bound cost more than the writes did.
+    """
+    if not spans:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        rows = [(_StreamId(sid), [_instant_row(low), _instant_row(high)]) for sid, (low, high) in spans.items()]
+        widen_streams(session, rows)
+        return
+    kind = m.Datastream.__table__.c.phenomenon_time_start.type.dialect_impl(connection.dialect)
+    process = kind.bind_processor(connection.dialect)
+    encoded: dict[datetime, str] = {}  # the Datastreams of one uplink share its time
+
+    def encode(moment: datetime) -> str:
+        text_ = encoded.get(moment)
+        if text_ is None:
+            text_ = encoded[moment] = process(moment)
+        return text_
+
+    lows = [(encode(low), sid) for sid, (low, _high) in spans.items()]
+    highs = [(encode(high), sid) for sid, (_low, high) in spans.items()]
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:  # stored times are all in SQLAlchemy's fixed-width text form, so text order is time order
+        for column, params, outward in (
+            ("phenomenon_time_start", lows, "<"),
+            ("phenomenon_time_end", highs, ">"),
+        ):
+            cursor.executemany(
+                f"UPDATE sta_datastreams SET {column} = ?1 "
+                f"WHERE id = ?2 AND ({column} IS NULL OR ?1 {outward} {column})",
+                params,
+            )
+    finally:
+        cursor.close()
+
+
+class _StreamId:
+    def __init__(self, stream_id: int) -> None:
+        self.id = stream_id
+
+
+def _instant_row(moment: datetime) -> dict[str, Any]:
+    return {"phenomenon_time_start": moment, "phenomenon_time_end": None, "result_time": None}
+
+
 def _widen(stream: m.Datastream, values: list[dict[str, Any]]) -> None:
     """Widen the Datastream's phenomenonTime/resultTime to cover new rows (the ORM path's rule)."""
     from gelsencloud.apis.sensorthings.service.write import extend_stream

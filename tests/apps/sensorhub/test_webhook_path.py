@@ -1,0 +1,253 @@
+"""The webhook hot path: lean routes, raw SQLite rows, group commit - same answers and data as before."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from gelsencloud.apis.sensorthings.models import Observation
+from gelsencloud.apis.sensorthings.service import add_observations
+from gelsencloud.apps.sensorhub import decoders, service
+from gelsencloud.apps.sensorhub.batcher import UplinkBatcher, _Pending
+from gelsencloud.apps.sensorhub.lorawan.uplinks import GatewayReception, chirpstack_v4_body
+from gelsencloud.apps.sensorhub.lorawan.uplinks import Uplink as UplinkMessage
+from gelsencloud.apps.sensorhub.models import Device, Uplink
+from gelsencloud.core.principal import SYSTEM, Principal, Role
+from helpers import auth
+
+DEV_EUI = "70b3d57ed0051234"
+AIR = {"pm10": 23.4, "pm2_5": 12.1, "no2": 31.0, "temperature": 7.25, "humidity": 81.0, "pressure": 1012.5}
+
+
+def message(f_cnt: int = 1, at: datetime | None = None) -> UplinkMessage:
+    return UplinkMessage(
+        dev_eui=DEV_EUI,
+        received_at=at or datetime(2026, 11, 27, 10, 0, tzinfo=UTC),
+        network_server="chirpstack",
+        f_port=1,
+        f_cnt=f_cnt,
+        payload=decoders.encode("gelsencloud-airq", AIR),
+        gateways=(GatewayReception("gw-rathaus-buer", rssi=-97.0, snr=6.5),),
+        event_id=str(uuid.uuid4()),
+    )
+
+
+def register(client, key: str, **extra):
+    body = {
+        "name": "Luftmessstation Buer",
+        "category": "air_quality",
+        "dev_eui": DEV_EUI,
+        "decoder": "gelsencloud-airq",
+        "longitude": 7.0513,
+        "latitude": 51.5774,
+        **extra,
+    }
+    return client.post("/api/v1/sensorhub/devices", json=body, headers=auth(key))
+
+
+OBSERVATION_COLUMNS = (
+    "phenomenon_time_start, phenomenon_time_end, result_time, result, result_number, result_string, "
+    "result_quality, valid_time_start, valid_time_end, parameters, datastream_id, feature_of_interest_id, "
+    "tenant_id, classification"
+)
+
+
+def operator(world) -> Principal:
+    return Principal(kind="apikey", tenant_id=world.tenants["gelsen-net"], role=Role.OPERATOR, name="op")
+
+
+@pytest.mark.usefixtures("backend")
+def test_the_webhook_stores_what_the_bulk_path_stores(client, world, db):
+    key = world.keys["net.operator"]
+    assert register(client, key).status_code == 201
+    up = message(f_cnt=5, at=datetime(2026, 11, 27, 10, 0, 0, 250000, tzinfo=UTC))
+    answer = client.post("/ingest/chirpstack?event=up", json=chirpstack_v4_body(up), headers=auth(key))
+    assert answer.status_code == 200 and answer.json()["observations"] == 6
+    with db.transaction(SYSTEM) as session:
+        device = session.scalar(select(Device))
+        stream_id = device.datastreams["pm10"]
+        assert device.last_seen_at == up.received_at and device.last_f_cnt == 5 and device.last_snr == 6.5
+        stored = session.scalar(select(Uplink))
+        assert stored.received_at == up.received_at and stored.body == chirpstack_v4_body(up)
+        webhook_row = session.execute(
+            text(f"SELECT {OBSERVATION_COLUMNS} FROM sta_observations WHERE datastream_id = :s"),
+            {"s": stream_id},
+        ).one()
+    # The same reading through bulk.add_observations (the Core path): the stored columns must be identical.
+    with db.transaction(operator(world)) as session:
+        parameters = service.signal_parameters(up)
+        [bulk_id] = add_observations(
+            session,
+            stream_id,
+            [{"phenomenonTime": up.received_at, "result": AIR["pm10"], "parameters": parameters}],
+        )
+    with db.transaction(SYSTEM) as session:
+        bulk_row = session.execute(
+            text(f"SELECT {OBSERVATION_COLUMNS} FROM sta_observations WHERE id = :i"), {"i": bulk_id}
+        ).one()
+        read_back = session.get(Observation, bulk_id - 1)
+    assert tuple(webhook_row) == tuple(bulk_row)
+    assert read_back.phenomenon_time_start == up.received_at and read_back.parameters["rssi"] == -97.0
+    stream = client.get(f"/sta/v1.1/Datastreams({stream_id})", headers=auth(key)).json()
+    assert stream["phenomenonTime"] == "2026-11-27T10:00:00.250000Z/2026-11-27T10:00:00.250000Z"
+
+
+@pytest.mark.usefixtures("backend")
+def test_datastream_bounds_and_link_state_only_move_forward(client, world, db):
+    key = world.keys["net.operator"]
+    assert register(client, key).status_code == 201
+    start = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+    late, early, middle = (message(f_cnt=n, at=start + timedelta(hours=n)) for n in (3, 1, 2))
+    with db.transaction(operator(world)) as session:
+        service.ingest_uplinks(session, [(late, {}), (early, {})])
+    with db.transaction(operator(world)) as session:
+        service.ingest_uplinks(session, [(middle, {})])  # older than the stored link state and end bound
+    with db.transaction(SYSTEM) as session:
+        device = session.scalar(select(Device))
+        assert device.last_seen_at == late.received_at and device.last_f_cnt == 3
+        stream_id = device.datastreams["no2"]
+    stream = client.get(f"/sta/v1.1/Datastreams({stream_id})", headers=auth(key)).json()
+    assert stream["phenomenonTime"] == "2026-11-27T09:00:00Z/2026-11-27T11:00:00Z"
+
+
+@pytest.mark.usefixtures("backend")
+def test_a_conflict_found_only_by_the_insert_is_retried_one_by_one(client, world, db, monkeypatch):
+    key = world.keys["net.operator"]
+    assert register(client, key).status_code == 201
+    first = message(f_cnt=1)
+    assert (
+        client.post("/ingest/chirpstack", json=chirpstack_v4_body(first), headers=auth(key)).status_code
+        == 200
+    )
+    # A concurrent writer stored `first` after this batch looked for repeats: only the insert notices.
+    monkeypatch.setattr(service, "_stored_events", lambda session, messages: {})
+    start = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    fresh = [message(f_cnt=n, at=start + timedelta(minutes=n)) for n in (2, 3)]
+    batch = [_Pending(operator(world), m, chirpstack_v4_body(m), None) for m in (fresh[0], first, fresh[1])]
+    outcomes = UplinkBatcher(db).write(batch)
+    assert [o.status for o in outcomes] == ["processed", "duplicate", "processed"]
+    with db.transaction(SYSTEM) as session:  # the failed batch left nothing half-written behind
+        assert session.scalar(select(func.count()).select_from(Uplink)) == 3
+        assert session.scalar(select(func.count()).select_from(Observation)) == 18
+        assert sorted(u.f_cnt for u in session.scalars(select(Uplink))) == [1, 2, 3]
+
+
+@pytest.mark.usefixtures("backend")
+def test_repeats_sent_concurrently_are_stored_once(app, client, world, db):
+    import httpx
+
+    from helpers import serve
+
+    key = world.keys["net.operator"]
+    assert register(client, key).status_code == 201
+    start = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
+    ups = [message(f_cnt=n, at=start + timedelta(seconds=n)) for n in range(10)]
+    bodies = [chirpstack_v4_body(u) for u in ups] * 3  # every event delivered three times at once
+
+    async def send_all(base: str) -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=base, headers=auth(key), timeout=60) as http:
+            return await asyncio.gather(*(http.post("/ingest/chirpstack?event=up", json=b) for b in bodies))
+
+    with serve(app) as base:
+        responses = asyncio.run(send_all(base))
+    assert all(r.status_code == 200 for r in responses), [r.text for r in responses if r.status_code != 200]
+    by_event: dict[str, set[int]] = {}
+    for body, response in zip(bodies, responses, strict=True):
+        by_event.setdefault(body["deduplicationId"], set()).add(response.json()["uplink_id"])
+    assert all(len(ids) == 1 for ids in by_event.values())  # each answer names the one stored uplink
+    assert [r.json()["status"] for r in responses].count("processed") == 10
+    with db.transaction(SYSTEM) as session:
+        assert session.scalar(select(func.count()).select_from(Uplink)) == 10
+        assert session.scalar(select(func.count()).select_from(Observation)) == 60
+
+
+def test_the_lean_webhook_routes_answer_errors_as_the_platform_does(app, client, world):
+    key = world.keys["net.operator"]
+    body = chirpstack_v4_body(message())
+    anonymous = client.post("/ingest/chirpstack?event=up", json=body, headers={"X-Request-ID": "trace-1234"})
+    assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"].startswith("Bearer")
+    assert anonymous.json()["error"]["code"] == "unauthorized"
+    assert anonymous.json()["error"]["request_id"] == anonymous.headers["x-request-id"] == "trace-1234"
+    wrong = client.post("/ingest/ttn", json={}, headers=auth("gck_" + uuid.uuid4().hex))
+    assert wrong.status_code == 401 and "API key" in wrong.json()["error"]["message"]
+    assert client.get("/ingest/chirpstack", headers=auth(key)).status_code == 405
+    huge = client.post(
+        "/ingest/chirpstack",
+        content=b'{"x": "' + b"a" * (1024 * 1024) + b'"}',
+        headers={**auth(key), "Content-Type": "application/json"},
+    )
+    assert huge.status_code == 413
+    not_json = client.post(
+        "/ingest/ttn", content=b"{", headers={**auth(key), "Content-Type": "application/json"}
+    )
+    assert not_json.status_code == 400 and not_json.json()["status"] == "rejected"
+    join = client.post("/ingest/chirpstack?event=join", json=body, headers=auth(key))
+    assert join.status_code == 202 and join.json()["status"] == "ignored"
+    unknown = client.post("/ingest/chirpstack", json=chirpstack_v4_body(message(f_cnt=2)), headers=auth(key))
+    assert unknown.status_code == 422 and unknown.json()["status"] == "unknown_device"  # "up" is the default
+    spec = client.get("/api/openapi.json").json()["paths"]
+    assert [p["name"] for p in spec["/ingest/chirpstack"]["post"]["parameters"]] == ["event"]
+    assert "/ingest/ttn" in spec
+
+
+def test_a_device_of_another_tenant_is_refused_with_403(client, world):
+    assert register(client, world.keys["net.operator"], classification="public").status_code == 201
+    up = replace(message(f_cnt=9), event_id=str(uuid.uuid4()))
+    answer = client.post(
+        "/ingest/chirpstack", json=chirpstack_v4_body(up), headers=auth(world.keys["city.editor"])
+    )
+    assert answer.status_code == 403 and answer.json()["error"]["code"] == "forbidden"
+
+
+@pytest.mark.mqtt
+@pytest.mark.usefixtures("backend")
+def test_observations_of_a_webhook_batch_are_published_over_mqtt(settings, db, registry, world):
+    import json
+    import queue
+    import time
+
+    import paho.mqtt.client as paho
+    from fastapi.testclient import TestClient
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from gelsencloud.core.app import create_app
+    from gelsencloud.core.mqtt import parse_url
+    from helpers import require_mqtt
+
+    url = require_mqtt()
+    host, port, *_ = parse_url(url)
+    received: queue.Queue = queue.Queue()
+    subscriber = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"hub-test-{uuid.uuid4().hex[:8]}")
+    subscriber.on_message = lambda _c, _u, msg: received.put((msg.topic, msg.payload.decode()))
+    subscriber.connect(host, port)
+    subscriber.subscribe("v1.1/Observations", qos=1)
+    subscriber.loop_start()
+    time.sleep(0.3)
+    marker = f"gw-{uuid.uuid4().hex[:8]}"  # the gateway is in every Observation's parameters
+    try:
+        app = create_app(settings.model_copy(update={"mqtt_url": url}), db, registry, run_jobs=False)
+        with TestClient(app) as client:
+            key = world.keys["net.operator"]
+            assert register(client, key).status_code == 201
+            client.get("/sta/v1.1/Datastreams", headers=auth(key))  # records the broker for this database
+            up = replace(message(), gateways=(GatewayReception(marker, rssi=-90.0, snr=5.0),))
+            answer = client.post("/ingest/chirpstack", json=chirpstack_v4_body(up), headers=auth(key))
+            assert answer.status_code == 200
+            published = []
+            deadline = time.monotonic() + 5
+            while len(published) < 6 and time.monotonic() < deadline:
+                try:
+                    topic, payload = received.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                if marker in payload:
+                    published.append(json.loads(payload))
+    finally:
+        subscriber.loop_stop()
+        subscriber.disconnect()
+    assert sorted(o["result"] for o in published) == sorted(AIR.values())
