@@ -137,3 +137,28 @@ def test_whole_table_kept_as_file_filtered_rendered_deleted_with_the_distributio
 
     assert client.delete(f"{API}/distributions/{dist['id']}", headers=auth(key)).status_code == 204
     assert list(csv_export.cache_root(settings).glob(f"{dist['id']}_v*.csv")) == []
+
+
+@pytest.mark.usefixtures("backend")
+def test_exports_job_renders_new_versions_ahead_of_the_first_download(client, world, settings, app):
+    key = world.keys["city.editor"]
+    body = {"title": "Demo: Vorab", "description": "synthetisch", "license_id": "dl-zero-de/2.0"}
+    ds = client.post(f"{API}/datasets", json=body, headers=auth(key)).json()
+    dist = client.post(
+        f"{API}/datasets/{ds['name']}/distributions",
+        files={"file": ("v.csv", b'name,wert\r\n"a,1",1.5\r\nb,2\r\n')},
+        headers=auth(key),
+    ).json()
+    root = csv_export.cache_root(settings)
+    assert list(root.glob(f"{dist['id']}_v*.csv")) == []
+
+    report = csv_export.render_missing(app.state.db, settings)
+    kept = list(root.glob(f"{dist['id']}_v*.csv"))
+    assert len(kept) == 1 and int(report.split()[0]) >= 1 and report.endswith(", 0 failed")
+    assert kept[0].read_bytes() == b'name,wert\r\n"a,1",1.5\r\nb,2.0\r\n'
+    assert csv_export.render_missing(app.state.db, settings) == "0 CSV exports rendered, 0 failed"
+
+    # the first download is the kept file, byte for byte what the database would render
+    first = client.get(f"{API}/distributions/{dist['id']}/export.csv")
+    assert first.content == kept[0].read_bytes()
+    assert "attachment" in first.headers["content-disposition"]

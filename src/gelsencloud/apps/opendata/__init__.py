@@ -28,6 +28,12 @@ def _live_job(ctx) -> str:
     return run_due(ctx.db, ctx.settings)
 
 
+def _exports_job(ctx) -> str:
+    from gelsencloud.apps.opendata.csv_export import render_missing
+
+    return render_missing(ctx.db, ctx.settings)
+
+
 def _demo(ctx) -> None:
     from gelsencloud.apps.opendata.demo import generate
 
@@ -78,6 +84,12 @@ plugin = Plugin(
             _live_job,
             timedelta(hours=1),
             "Regenerate live open datasets (versioned snapshots).",
+        ),
+        Job(
+            "opendata.exports",
+            _exports_job,
+            timedelta(minutes=5),
+            "Render the whole-table CSV download of new table versions ahead of the first request.",
         ),
     ),
     demo=_demo,
