@@ -20,6 +20,7 @@ from gelsencloud.apis.sensorthings.service.read import (
     MAX_TOP,
     ReadContext,
     check_no_options,
+    collection_encoded,
     collection_json,
     entity_json,
     fetch,
@@ -41,11 +42,13 @@ class Call:
     params: dict[str, str] = field(default_factory=dict)
     body: Any = None
     content_type: str = "application/json"
+    encoded: bool = False  # the caller takes a collection's body as encoded JSON bytes (HTTP, not $batch)
 
 
 @dataclass
 class Result:
-    """A response: JSON body (or text for $value), status and headers."""
+    """A response: JSON body (or text for $value; bytes of encoded JSON if the call allowed it), status
+    and headers."""
 
     status: int
     body: Any = None
@@ -125,7 +128,7 @@ def _get(ctx: ReadContext, call: Call) -> Result:
             if resource.etype.name != "Observation":
                 raise bad_request("$resultFormat=dataArray applies to Observations only")
             return Result(200, dataarray.read(ctx, options, resource.where, url))
-        page = fetch(ctx, resource.etype, options, resource.where)
+        page = fetch(ctx, resource.etype, options, resource.where, raw=not resource.ref)
         if resource.ref:
             body: dict[str, Any] = {}
             if page.count is not None:
@@ -135,6 +138,8 @@ def _get(ctx: ReadContext, call: Call) -> Result:
             if following:
                 body["@iot.nextLink"] = following
             return Result(200, body)
+        if call.encoded:
+            return Result(200, collection_encoded(ctx, resource.etype, page, options, url))
         return Result(200, collection_json(ctx, resource.etype, page, options, url))
     if resource.kind == "aggregate":
         parent = resource.parent

@@ -59,6 +59,10 @@ def to_response(result: Result) -> Response:
     """Render a dispatch result."""
     if result.status == 204 or (result.body is None and not result.text):
         return Response(status_code=result.status, headers=result.headers)
+    if isinstance(result.body, bytes):  # already encoded as JSONResponse would (dispatch.Call.encoded)
+        return Response(
+            result.body, status_code=result.status, headers=result.headers, media_type="application/json"
+        )
     if result.text:
         return PlainTextResponse(result.body, status_code=result.status, headers=result.headers)
     return JSONResponse(result.body, status_code=result.status, headers=result.headers)
@@ -116,6 +120,7 @@ def build_router() -> APIRouter:
             dict(request.query_params),
             await _json_body(request) if request.method in ("POST", "PATCH", "PUT") else None,
             request.headers.get("content-type", "application/json"),
+            encoded=True,
         )
         # Database work runs in the thread pool so a slow query never blocks the event loop.
         return to_response(await run_in_threadpool(dispatch, session, service_base(request), call))

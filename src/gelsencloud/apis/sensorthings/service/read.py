@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+import json
+import numbers
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from operator import attrgetter, itemgetter
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import Integer, String, TypeDecorator, any_, bindparam, func, select, text, true, type_coerce
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    any_,
+    bindparam,
+    cast,
+    func,
+    select,
+    text,
+    true,
+    type_coerce,
+)
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, StatementError
@@ -98,8 +117,9 @@ def fetch(
     where: list | None = None,
     *,
     option_prefix: str = "",
+    raw: bool = False,
 ) -> Page:
-    """Run a collection query and return one page."""
+    """Run a collection query and return one page (``raw``: rows only for ``entities_json``, see ``columns``)."""
     model = etype.model
     conditions = list(where or [])
     if options.filter is not None:
@@ -107,7 +127,7 @@ def fetch(
         conditions.append(translator.where(options.filter))
     top = DEFAULT_TOP if options.top is None else min(options.top, MAX_TOP)
     skip = options.skip or 0
-    stmt = select(*columns(model, needed_attrs(etype, options), ctx.dialect)).where(*conditions)
+    stmt = select(*columns(model, needed_attrs(etype, options), ctx.dialect, raw)).where(*conditions)
     order = []
     if options.orderby:
         order = Translator(etype, model, ctx.dialect, option_prefix + "$orderby").order(options.orderby)
@@ -164,8 +184,11 @@ class _SqliteInstant(TypeDecorator):
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+# Raw columns of rows read only for serialisation carry this suffix (see ``_columns``).
+RAW = "__raw"
+_PG_STORED_FORM = "YYYY-MM-DD HH24:MI:SS.US"  # a UTC instant as SQLite stores it: 2025-01-01 00:00:00.000000
 _ALIASES: dict[tuple[type, str], Any] = {}
-_COLUMNS: dict[tuple[Any, frozenset[str] | None, str | None], list] = {}
+_COLUMNS: dict[tuple[Any, frozenset[str] | None, str | None, bool], list] = {}
 
 
 def _alias(model: type, name: str) -> Any:
@@ -177,30 +200,51 @@ def _alias(model: type, name: str) -> Any:
     return _ALIASES[key]
 
 
-def columns(entity, attrs: set[str] | None = None, dialect: str | None = None) -> list:
-    """``_columns``, built once per entity, attribute set and dialect."""
-    key = (entity, None if attrs is None else frozenset(attrs), dialect)
+def columns(entity, attrs: set[str] | None = None, dialect: str | None = None, raw: bool = False) -> list:
+    """``_columns``, built once per entity, attribute set, dialect and mode."""
+    key = (entity, None if attrs is None else frozenset(attrs), dialect, raw)
     found = _COLUMNS.get(key)
     if found is None:
-        found = _columns(entity, attrs, dialect)
+        found = _columns(entity, attrs, dialect, raw)
         if len(_COLUMNS) < 1000:  # $select sets come from callers: keep the cache bounded
             _COLUMNS[key] = found
     return found
 
 
-def _columns(entity, attrs: set[str] | None = None, dialect: str | None = None) -> list:
+def _columns(entity, attrs: set[str] | None = None, dialect: str | None = None, raw: bool = False) -> list:
     """The mapped columns of a model or alias (only ``attrs`` if given), labelled with their attribute names.
 
     Collections are read as rows, not ORM instances: building an instance costs more than the query
     for short rows, and serialisation only reads attributes. Such a statement is still an ORM
     statement, so the classification criteria apply.
+
+    ``raw`` rows are only for ``entities_json``: timestamps and JSON values come as the driver returns
+    them (JSON as its text), labelled ``<attr>__raw``, and the serialiser formats them directly: on SQLite
+    the stored UTC text becomes the ISO string without a datetime and JSON text is parsed once instead of
+    through two type processors; PostgreSQL writes its instants in that same UTC text form (``to_char``,
+    no datetime objects at all) and json as text, parsed by ``json.loads`` on a str (psycopg's loader
+    decodes bytes first).
     """
     found = []
     for attr in sa_inspect(entity).mapper.column_attrs:
         if attrs is not None and attr.key not in attrs:
             continue
         column = getattr(entity, attr.key)
-        if dialect == "sqlite" and isinstance(attr.columns[0].type, Timestamp):
+        kind = attr.columns[0].type
+        if raw and isinstance(kind, Timestamp):
+            if dialect == "sqlite":
+                instant = type_coerce(column, String())
+            elif dialect == "postgresql":  # SQLite's stored form, for _iso's string path
+                instant = func.to_char(func.timezone("UTC", column), _PG_STORED_FORM, type_=String())
+            else:
+                instant = type_coerce(column, DateTime(timezone=True))
+            found.append(instant.label(attr.key + RAW))
+            continue
+        if raw and isinstance(kind, JSON):  # PostgreSQL: the json value's text, not psycopg's slower parse
+            text_of = type_coerce(column, String()) if dialect == "sqlite" else cast(column, Text)
+            found.append(text_of.label(attr.key + RAW))
+            continue
+        if dialect == "sqlite" and isinstance(kind, Timestamp):
             column = type_coerce(column, _SqliteInstant)
         found.append(column.label(attr.key))
     return found
@@ -214,8 +258,8 @@ def needed_attrs(etype: EntityType, options: QueryOptions) -> set[str] | None:
     instead of 15, all of which PostgreSQL finds in the covering index.
     """
     selected = _selected(options)
-    if selected is None:
-        return None
+    if selected is None:  # every serialised attribute, not the bookkeeping ones (tenant, shadows, …)
+        return _serialised_attrs(etype)
     expanded = {item.as_nested().path[0] for item in options.expand}
     attrs = {"id"} | {nav.fk for name, nav in etype.navs.items() if nav.fk and name in selected | expanded}
     for name, prop in etype.props.items():
@@ -223,6 +267,16 @@ def needed_attrs(etype: EntityType, options: QueryOptions) -> set[str] | None:
             attrs.add(prop.attr)
             if prop.end_attr:
                 attrs.add(prop.end_attr)
+    return attrs
+
+
+def _serialised_attrs(etype: EntityType) -> set[str]:
+    """The attributes the serialisation of ``etype`` without $select reads."""
+    attrs = {"id"} | {nav.fk for nav in etype.navs.values() if nav.fk}
+    for prop in etype.props.values():
+        attrs.add(prop.attr)
+        if prop.end_attr:
+            attrs.add(prop.end_attr)
     return attrs
 
 
@@ -269,6 +323,19 @@ def entities_json(
     ctx: ReadContext, etype: EntityType, objs: list[Any], options: QueryOptions
 ) -> list[dict[str, Any]]:
     """Serialise entities; each expanded navigation is read for all of them with one query."""
+    return _entities(ctx, etype, objs, options, encoded=False)
+
+
+def entities_encoded(
+    ctx: ReadContext, etype: EntityType, objs: list[Any], options: QueryOptions
+) -> list[str]:
+    """``entities_json`` as JSON texts: exactly what the HTTP response's encoder makes of those dicts."""
+    return _entities(ctx, etype, objs, options, encoded=True)
+
+
+def _entities(
+    ctx: ReadContext, etype: EntityType, objs: list[Any], options: QueryOptions, encoded: bool
+) -> list:
     selected = _selected(options)
     if selected is not None:
         unknown = (
@@ -280,7 +347,8 @@ def entities_json(
     if not objs:
         return []
     related = {
-        name: _related(ctx, etype, etype.navs[name], objs, nested) for name, nested in expanded.items()
+        name: _related(ctx, etype, etype.navs[name], objs, nested, encoded)
+        for name, nested in expanded.items()
     }
     # What to write is the same for every entity: decide it once (pages of up to 10,000 entities), and
     # read each entity's values with one C-level getter instead of an attribute lookup per property.
@@ -292,18 +360,23 @@ def entities_json(
     ]
     attrs = ["id"]
     position = _Positions(attrs)
+    raw_fields = {name for name in getattr(objs[0], "_fields", ()) if name.endswith(RAW)}
+
+    def place(prop) -> tuple[int, int, int | None]:
+        """Kind, position and end position of a property; raw JSON text is parsed by its own kind."""
+        kind = _KINDS.get(prop.kind, _PLAIN)
+        at = prop.attr + RAW if prop.attr + RAW in raw_fields else prop.attr
+        end = None
+        if prop.end_attr:
+            end = position(prop.end_attr + RAW if prop.end_attr + RAW in raw_fields else prop.end_attr)
+        if kind == _PLAIN and at != prop.attr:
+            kind = _JSON_TEXT
+        return kind, position(at), end
+
     plan = _Plan(
         want_id=selected is None or bool(selected & {"id", "@iot.id"}),
         want_link=selected is None or bool(selected & {"selfLink", "@iot.selfLink"}),
-        props=[
-            (
-                name,
-                _KINDS.get(prop.kind, _PLAIN),
-                position(prop.attr),
-                position(prop.end_attr) if prop.end_attr else None,
-            )
-            for name, prop in props
-        ],
+        props=[(name, *place(prop)) for name, prop in props],
         links=[
             (f"{name}@iot.navigationLink", f"/{name}", None if fk is None else position(fk))
             for name, fk in links
@@ -315,10 +388,12 @@ def entities_json(
     )
     prefix = f"{ctx.base}/{etype.set_name}("
     get = _getter(objs, attrs)
+    if encoded:
+        return _all_encoded(prefix, [get(obj) for obj in objs], plan, related)
     return [_one_json(prefix, get(obj), plan, related) for obj in objs]
 
 
-_PLAIN, _TIME, _INTERVAL = 0, 1, 2
+_PLAIN, _TIME, _INTERVAL, _JSON_TEXT = 0, 1, 2, 3
 _KINDS = {"time": _TIME, "interval": _INTERVAL}
 
 
@@ -357,13 +432,46 @@ class _Plan:
     expanded: list  # (name, nav, position of the key or None)
 
 
-def _iso(moment: datetime | None) -> str | None:
-    """``serialize.iso`` without the conversion for values already in UTC (all stored ones)."""
+def _iso(moment: datetime | str | None) -> str | None:
+    """``serialize.iso`` without the conversion for values already in UTC (all stored ones).
+
+    A string is SQLite's stored text of a Timestamp (raw rows): its usual fixed-width form
+    ``YYYY-MM-DD HH:MM:SS.ffffff`` (UTC) is rearranged into exactly what ``isoformat`` would give
+    (microseconds only if not zero); any other form is parsed as ``_SqliteInstant`` does.
+    """
     if moment is None:
         return None
+    if moment.__class__ is str:
+        if len(moment) == 26 and moment[10] == " " and moment[19] == ".":
+            if moment.endswith("000000"):
+                return f"{moment[:10]}T{moment[11:19]}Z"
+            return f"{moment[:10]}T{moment[11:]}Z"
+        moment = _SqliteInstant().process_result_value(moment, None)
     if moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC)
     return moment.isoformat().replace("+00:00", "Z")
+
+
+# json.scanner.NUMBER_RE, for the whole text
+_JSON_NUMBER = re.compile(r"(-?(?:0|[1-9]\d*))(\.\d+)?([eE][-+]?\d+)?", re.ASCII).fullmatch
+
+
+def _json_text(value: Any) -> Any:
+    """A raw SQLite JSON value as SQLAlchemy's JSON type reads it (numbers stored bare stay numbers)."""
+    if value is None:
+        return None
+    if value.__class__ is int or value.__class__ is float:  # what json.loads refuses with a TypeError
+        return value
+    if value.__class__ is str:
+        number = _JSON_NUMBER(value)
+        if number is not None:  # json.loads' own reading of a number (parse_int/parse_float), quicker
+            return float(value) if number.group(2) or number.group(3) else int(value)
+    try:
+        return json.loads(value)
+    except TypeError:
+        if isinstance(value, numbers.Number):
+            return value
+        raise
 
 
 def _one_json(prefix: str, values: tuple, plan: _Plan, related: dict) -> dict[str, Any]:
@@ -378,6 +486,8 @@ def _one_json(prefix: str, values: tuple, plan: _Plan, related: dict) -> dict[st
         value = values[at]
         if kind == _PLAIN:
             out[name] = value
+        elif kind == _JSON_TEXT:
+            out[name] = _json_text(value)
         elif kind == _TIME:
             out[name] = _iso(value)
         elif value is None:
@@ -402,26 +512,110 @@ def _one_json(prefix: str, values: tuple, plan: _Plan, related: dict) -> dict[st
     return out
 
 
-def _related(ctx, etype: EntityType, nav: Nav, objs: list[Any], options: QueryOptions):
+# The encoding of the HTTP response (Starlette's JSONResponse.render): text written from precomputed
+# pieces with this encoder for the values gives the same bytes as encoding the dicts of ``_one_json``.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+_encode = _ENCODER.encode
+
+
+def _value_text(value: Any) -> str:
+    """``_encode(value)``, with the encoder's own C functions called directly for strings and numbers."""
+    cls = value.__class__
+    if cls is str:
+        return encode_basestring(value)
+    if cls is float and value - value == 0.0:  # finite (the encoder refuses NaN and infinities)
+        return float.__repr__(value)
+    if cls is int:
+        return int.__repr__(value)
+    return _encode(value)
+
+
+def _all_encoded(prefix: str, rows: list[tuple], plan: _Plan, related: dict) -> list[str]:
+    """``_one_json`` of every row as JSON text (keys, link pieces and repeated JSON values encoded once)."""
+    escaped = _encode(prefix)[1:-1]  # the id and ")" need no escaping
+    props = [(_encode(name) + ":", kind, at, end_at) for name, kind, at, end_at in plan.props]
+    links = [(_encode(member) + ":", suffix + '"', at) for member, suffix, at in plan.links]
+    expanded = [
+        (
+            _encode(name) + ":",
+            _encode(name + "@iot.count") + ":",
+            _encode(name + "@iot.nextLink") + ":",
+            nav,
+            at,
+        )
+        for name, nav, at in plan.expanded
+    ]
+    parsed: dict[str, str] = {}  # JSON text as stored → JSON text as written (units, repeated values)
+    out = []
+    for values in rows:
+        entity_id = values[0]
+        link = f'"{escaped}{entity_id})'
+        parts = []
+        if plan.want_id:
+            parts.append(f'"@iot.id":{_encode(entity_id)}')
+        if plan.want_link:
+            parts.append(f'"@iot.selfLink":{link}"')
+        for key, kind, at, end_at in props:
+            value = values[at]
+            if value is None:
+                parts.append(key + "null")
+            elif kind == _PLAIN:
+                parts.append(key + _value_text(value))
+            elif kind == _JSON_TEXT:
+                if value.__class__ is str:  # bare numbers are not cached: 1 and 1.0 are equal keys
+                    text = parsed.get(value)
+                    if text is None:
+                        text = parsed[value] = _value_text(_json_text(value))
+                else:
+                    text = _value_text(_json_text(value))
+                parts.append(key + text)
+            elif kind == _TIME:
+                parts.append(f'{key}"{_iso(value)}"')
+            else:
+                end = values[end_at]
+                parts.append(f'{key}"{_iso(value)}"' if end is None else f'{key}"{_iso(value)}/{_iso(end)}"')
+        for member, suffix, at in links:
+            if at is None or values[at] is not None:  # see _one_json
+                parts.append(member + link + suffix)
+        for (key, count_key, next_key, nav, at), (name, _, _) in zip(expanded, plan.expanded, strict=True):
+            if not nav.many:
+                found = related[name].get(values[at])
+                parts.append(key + ("null" if found is None else found))
+                continue
+            pages, rendered, query = related[name]
+            page = pages[entity_id]
+            parts.append(key + "[" + ",".join([rendered[item.id] for item in page.items]) + "]")
+            if page.count is not None:
+                parts.append(count_key + _encode(page.count))
+            if page.more and page.top:
+                parts.append(next_key + _encode(f"{prefix}{entity_id})/{name}?{query}"))
+        out.append("{" + ",".join(parts) + "}")
+    return out
+
+
+def _related(ctx, etype: EntityType, nav: Nav, objs: list[Any], options: QueryOptions, encoded: bool = False):
     """Load and render ``nav`` of all ``objs``: {id: json} (to-one) or (pages, {id: json}, nextLink query)."""
     target = ENTITY_TYPES[nav.target]
+    render = entities_encoded if encoded else entities_json
     if not nav.many:
         ids = sorted({getattr(obj, nav.fk) for obj in objs} - {None})
         wanted = needed_attrs(target, options)
-        found = select(*columns(target.model, wanted, ctx.dialect)).where(_among(target.model.id, ids, ctx))
+        found = select(*columns(target.model, wanted, ctx.dialect, True)).where(
+            _among(target.model.id, ids, ctx)
+        )
         rows = list(_execute(ctx, found)) if ids else []
-        return dict(zip([r.id for r in rows], entities_json(ctx, target, rows, options), strict=True))
+        return dict(zip([r.id for r in rows], render(ctx, target, rows, options), strict=True))
     prefix = f"$expand={nav.name}: "
     if len(objs) == 1:  # one parent: the plain collection query (also what a nextLink runs)
         pages = {
             objs[0].id: fetch(
-                ctx, target, options, [related_where(nav, objs[0], target)], option_prefix=prefix
+                ctx, target, options, [related_where(nav, objs[0], target)], option_prefix=prefix, raw=True
             )
         }
     else:
         pages = fetch_per_parent(ctx, etype, nav, [obj.id for obj in objs], options, option_prefix=prefix)
     children = list({item.id: item for page in pages.values() for item in page.items}.values())
-    rendered = dict(zip([c.id for c in children], entities_json(ctx, target, children, options), strict=True))
+    rendered = dict(zip([c.id for c in children], render(ctx, target, children, options), strict=True))
     some = next(iter(pages.values()), None)
     query = next_query(options, some.top, some.skip) if some is not None else ""
     return pages, rendered, query
@@ -474,13 +668,15 @@ def fetch_per_parent(
     if ctx.dialect == "postgresql":
         # The rank orders the outer rows without repeating $orderby on the lateral's columns.
         rank = func.row_number().over(order_by=order(inner)).label("rank_")
-        lateral = window.with_only_columns(*columns(inner, wanted, ctx.dialect), rank).lateral("page")
+        lateral = window.with_only_columns(*columns(inner, wanted, ctx.dialect, True), rank).lateral("page")
         stmt = select(parent.id.label("parent_key_"), lateral).select_from(parent).join(lateral, true())
         stmt = stmt.order_by(parent.id, lateral.c.rank_)
     else:  # SQLite has no LATERAL: the page's ids per parent come from a correlated subquery
         row = _alias(target.model, "page_row")
         # A WHERE, not a JOIN … ON: SQLAlchemy renders the criteria of an aliased ON target unaliased.
-        stmt = select(parent.id.label("parent_key_"), *columns(row, wanted, ctx.dialect)).select_from(parent)
+        stmt = select(parent.id.label("parent_key_"), *columns(row, wanted, ctx.dialect, True)).select_from(
+            parent
+        )
         stmt = stmt.where(row.id.in_(window)).order_by(parent.id, *order(row))
         # Name the relation of the outer rows too: it links the FROM list (no cartesian product).
         if nav.back_fk:
@@ -522,6 +718,22 @@ def collection_json(ctx: ReadContext, etype: EntityType, page: Page, options: Qu
     if following:
         body["@iot.nextLink"] = following
     return body
+
+
+def collection_encoded(
+    ctx: ReadContext, etype: EntityType, page: Page, options: QueryOptions, url: str
+) -> bytes:
+    """``collection_json`` encoded as the HTTP response encodes it, without building the dicts."""
+    head = []
+    if page.estimate is not None:
+        head = [f'"@iot.count":{_encode(page.estimate)}', f"{_encode(ESTIMATED_FLAG)}:true"]
+    elif page.count is not None:
+        head = [f'"@iot.count":{_encode(page.count)}']
+    head.append('"value":[' + ",".join(entities_encoded(ctx, etype, page.items, options)) + "]")
+    following = next_link(url, options, page)
+    if following:
+        head.append('"@iot.nextLink":' + _encode(following))
+    return ("{" + ",".join(head) + "}").encode("utf-8")
 
 
 def check_no_options(options: QueryOptions, what: str) -> None:
