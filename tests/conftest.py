@@ -90,6 +90,12 @@ def backend(request) -> str:
 
 
 @pytest.fixture
+def postgres_database_url() -> str:
+    """A fresh, empty PostgreSQL database (for tests that compare the two backends side by side)."""
+    return postgres_url()
+
+
+@pytest.fixture
 def database_url(request, tmp_path) -> str:
     """A fresh, empty database of the requested backend (SQLite unless parametrised)."""
     kind = (

@@ -10,7 +10,6 @@ import random
 import pytest
 from sqlalchemy import create_engine, insert
 
-from conftest import postgres_url
 from gelsencloud.apps.opendata import csv_export, tables
 from helpers import auth
 
@@ -98,11 +97,11 @@ def test_database_csv_equals_csv_writer_and_parses_back(database_url):
 
 
 @pytest.mark.postgres
-def test_sqlite_and_postgresql_write_the_same_bytes(tmp_path):
+def test_sqlite_and_postgresql_write_the_same_bytes(tmp_path, postgres_database_url):
     values = [v for v in _values(11) if not (isinstance(v["c1"], float) and v["c1"] == 0.0)]
     # (-0.0 is left out: SQLite stores it as 0, so the tables differ, not the formatting)
     on_sqlite, _ = _render(f"sqlite:///{tmp_path}/same.db", COLUMNS, values, batch=1000)
-    on_postgresql, _ = _render(postgres_url(), COLUMNS, values, batch=50)
+    on_postgresql, _ = _render(postgres_database_url, COLUMNS, values, batch=50)
     assert on_sqlite == on_postgresql
     assert "0.30000000000000004" in on_sqlite and "1.7976931348623157e+308" in on_sqlite
 
