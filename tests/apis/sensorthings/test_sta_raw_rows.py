@@ -114,10 +114,9 @@ def test_raw_rows_give_the_same_bytes_as_the_general_path(client, editor, varied
     assert fast.content == general.content
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # only SQLite stores timestamps as text
 def test_raw_timestamps_in_other_stored_forms_are_parsed(client, editor, varied, db, monkeypatch):
     """A timestamp stored by another writer in another text form is read as the general path reads it."""
-    if db.backend != "sqlite":
-        pytest.skip("only SQLite stores timestamps as text")
     with db.engine.begin() as conn:
         first = conn.execute(text("SELECT min(id) FROM sta_observations")).scalar_one()
         conn.execute(
