@@ -276,11 +276,14 @@ class Observation(Classified, Base):
         # so counts and the classification criterion are answered from the index alone, and id, the end
         # of phenomenonTime and the result, so a time range read with $select=phenomenonTime,result is
         # an index-only scan (migration sta0004).
+        # The id is the last key (migration sta0005): the tie-breaker of every $orderby follows the last
+        # key's direction, so "newest first, $top=1" is one step of a backward walk on both backends.
         Index(
             "ix_sta_observations_datastream_time",
             "datastream_id",
             "phenomenon_time_start",
-            postgresql_include=["tenant_id", "classification", "id", "phenomenon_time_end", "result"],
+            "id",
+            postgresql_include=["tenant_id", "classification", "phenomenon_time_end", "result"],
         ),
         # Time ranges over all Datastreams: BRIN on PostgreSQL (rows arrive in time order, the index stays
         # tiny); SQLite has no BRIN and gets a B-tree.
