@@ -155,6 +155,19 @@ def server_cpu_seconds(pid: int) -> float:
     return cpu_seconds(pid) + sum(cpu_seconds(k) for k in kids if Path(f"/proc/{k}").exists())
 
 
+def thread_cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU time of a process's main thread (the event loop) and of its other threads (batch writes)."""
+    out: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended meanwhile
+        kind = "event loop" if task.name == str(pid) else "other threads"  # the main thread runs the loop
+        out[kind] = out.get(kind, 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
 def own_cpu_seconds() -> float:
     """User and system CPU time of this process (the load generator)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -238,8 +251,12 @@ def main() -> None:
             ]
             subprocess.Popen([*command, "-o", os.environ["BENCH_PROFILE"]])
         server_cpu, own_cpu = server_cpu_seconds(server.pid), own_cpu_seconds()
+        threads = thread_cpu_seconds(server.pid) if args.workers == 1 else {}
         elapsed, latencies, statuses = asyncio.run(load(port, prepared, args.connections))
         server_cpu = server_cpu_seconds(server.pid) - server_cpu
+        if threads:
+            after = thread_cpu_seconds(server.pid)
+            threads = {kind: after[kind] - threads.get(kind, 0.0) for kind in after}
         own_cpu = own_cpu_seconds() - own_cpu
     finally:
         server.terminate()
@@ -264,6 +281,11 @@ def main() -> None:
         f"together {(server_cpu + own_cpu) * per_uplink:.3f} ms (2,000 uplinks/s on 2 cores needs <= 1.0 ms; "
         f"log level {args.log_level}, {os.getloadavg()[0]:.1f} load average)"
     )
+    if threads:
+        print(
+            "server CPU per uplink by thread: "
+            + ", ".join(f"{kind} {seconds * per_uplink:.3f} ms" for kind, seconds in sorted(threads.items()))
+        )
     print(
         f"non-200 answers: {len(wrong)}; stored uplinks {stored:,} (incl. 200 warm-up), observations {observations:,}"
     )

@@ -19,7 +19,7 @@ from gelsencloud import __version__
 from gelsencloud.core import events, logs
 from gelsencloud.core.city import cached_profile
 from gelsencloud.core.db import Database
-from gelsencloud.core.http import RequestContextMiddleware, install_error_handlers
+from gelsencloud.core.http import RequestContextMiddleware, direct_routes, install_error_handlers
 from gelsencloud.core.jobs import scheduler_loop
 from gelsencloud.core.mqtt import MqttBus
 from gelsencloud.core.plugins import JobContext, PluginError, PluginRegistry, discover
@@ -89,7 +89,8 @@ def create_app(
     app.state.db = db
     app.state.registry = registry
     app.state.city = cached_profile(settings.city_profile)
-    app.add_middleware(RequestContextMiddleware, trusted_proxies=settings.trusted_proxies)
+    direct: dict = {}  # filled below, once the routes are known
+    app.add_middleware(RequestContextMiddleware, trusted_proxies=settings.trusted_proxies, direct=direct)
     install_error_handlers(app)
 
     from gelsencloud.web.render import Renderer
@@ -111,6 +112,7 @@ def create_app(
             app.state.endpoints.extend(_endpoints(plugin.name, router))
             app.include_router(router, include_in_schema=in_schema)
     _skip_unrelated_routers(app)
+    direct.update(direct_routes(app, app.state.endpoints))
     return app
 
 

@@ -251,3 +251,24 @@ def test_observations_of_a_webhook_batch_are_published_over_mqtt(settings, db, r
         subscriber.loop_stop()
         subscriber.disconnect()
     assert sorted(o["result"] for o in published) == sorted(AIR.values())
+
+
+def test_the_webhooks_are_served_without_routing_and_answer_as_routed(app, client, world, monkeypatch):
+    routed: list[str] = []
+    router_class = type(app.router)
+    route_request = router_class.__call__
+
+    async def counting(self, scope, receive, send):
+        routed.append(scope["path"])
+        await route_request(self, scope, receive, send)
+
+    monkeypatch.setattr(router_class, "__call__", counting)
+    key = world.keys["net.operator"]
+    assert register(client, key).status_code == 201
+    answer = client.post("/ingest/chirpstack", json=chirpstack_v4_body(message()), headers=auth(key))
+    assert answer.status_code == 200 and answer.json()["status"] == "processed"
+    assert len(answer.headers["x-request-id"]) == 32
+    refused = client.post("/ingest/ttn", json={}, headers={"X-Request-ID": "trace-5678"})
+    assert refused.status_code == 401 and refused.json()["error"]["request_id"] == "trace-5678"
+    assert client.get("/ingest/chirpstack", headers=auth(key)).status_code == 405  # GET is routed
+    assert routed == ["/api/v1/sensorhub/devices", "/ingest/chirpstack"]
