@@ -33,6 +33,8 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from gelsencloud.apis.sensorthings import spatial
 from gelsencloud.apis.sensorthings.errors import StaError, bad_request, not_found
@@ -693,7 +695,12 @@ def fetch_per_parent(
         stmt = stmt.where(row.id.in_(window)).order_by(parent.id, *order(row))
         # Name the relation of the outer rows too: it links the FROM list (no cartesian product).
         if nav.back_fk:
-            stmt = stmt.where(getattr(row, nav.back_fk) == parent.id)
+            # SQLite's no-op unary "+" keeps the planner off the (parent key, …) index for the outer rows:
+            # they must come by id from the correlated list (a few per parent), not by walking all of a
+            # parent's children and testing each against that list (12.8 s instead of 20 ms for the
+            # latest of 500 Datastreams when the index had no ANALYZE statistics yet).
+            back = getattr(row, nav.back_fk)
+            stmt = stmt.where(UnaryExpression(back, operator=custom_op("+"), type_=back.type) == parent.id)
         else:
             link = nav.link
             stmt = stmt.where(link.c[nav.link_source] == parent.id, link.c[nav.link_target] == row.id)
