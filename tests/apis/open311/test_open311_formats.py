@@ -5,15 +5,46 @@ from __future__ import annotations
 import random
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import requests
 
-from gelsencloud.apis.open311.formats import to_xml, to_xml_elementtree
+from gelsencloud.apis.open311.formats import SINGULAR, _text, to_xml
 from gelsencloud.apps.maengelmelder import open311_queries as queries
 from gelsencloud.apps.maengelmelder import service as svc
 from gelsencloud.apps.maengelmelder.models import ReportNote, ReportPhoto
 from gelsencloud.core.principal import SYSTEM
+
+
+def to_xml_elementtree(root: str, item: str | None, payload: Any) -> bytes:
+    """The same document built with ElementTree: the reference ``to_xml`` is tested against."""
+    element = ET.Element(root)
+    if item is None:
+        for k, v in payload.items():
+            _fill_element(element, k, v)
+    else:
+        for entry in payload:
+            _fill_element(element, item, entry)
+    body = ET.tostring(element, encoding="unicode")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + body).encode("utf-8")
+
+
+def _fill_element(element: ET.Element, key: str, value: Any) -> None:
+    if isinstance(value, list) and key not in SINGULAR:
+        for item in value:
+            ET.SubElement(element, key).text = _text(item)
+        return
+    child = ET.SubElement(element, key)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _fill_element(child, k, v)
+    elif isinstance(value, list):
+        for item in value:
+            _fill_element(child, SINGULAR[key], item)
+    else:
+        child.text = _text(value)
+
 
 TEXTS = ["", "plain", "a & b", "<tag>", "x > y", "Grüße „zitiert“ ' \" \t tab", "&amp; already", "\n", " "]
 

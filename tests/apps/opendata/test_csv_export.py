@@ -74,11 +74,20 @@ def _render(url: str, columns: list[dict], values: list[dict], batch: int = 37) 
             )
             for row in stored
         ]
-        reference = "".join(tables.export_csv(iter([(store.names, cells)]), store.names))
+        reference = _csv_writer(store.names, cells)
         return ours, reference
     finally:
         table.metadata.drop_all(engine)
         engine.dispose()
+
+
+def _csv_writer(names: list[str], cells: list[tuple]) -> str:
+    """The reference: what Python's ``csv.writer`` makes of the same cells (None becomes empty)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(names)
+    writer.writerows(cells)
+    return buffer.getvalue()
 
 
 @pytest.mark.usefixtures("backend")

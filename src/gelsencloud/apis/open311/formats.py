@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -99,35 +98,6 @@ def to_xml(root: str, item: str | None, payload: Any) -> bytes:
     else:
         out.append(f"</{root}>")
     return "".join(out).encode("utf-8")
-
-
-def to_xml_elementtree(root: str, item: str | None, payload: Any) -> bytes:
-    """The same document built with ElementTree: the reference :func:`to_xml` is tested against."""
-    element = ET.Element(root)
-    if item is None:
-        for k, v in payload.items():
-            _fill_element(element, k, v)
-    else:
-        for entry in payload:
-            _fill_element(element, item, entry)
-    body = ET.tostring(element, encoding="unicode")
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + body).encode("utf-8")
-
-
-def _fill_element(element: ET.Element, key: str, value: Any) -> None:
-    if isinstance(value, list) and key not in SINGULAR:
-        for item in value:
-            ET.SubElement(element, key).text = _text(item)
-        return
-    child = ET.SubElement(element, key)
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _fill_element(child, k, v)
-    elif isinstance(value, list):
-        for item in value:
-            _fill_element(child, SINGULAR[key], item)
-    else:
-        child.text = _text(value)
 
 
 def respond(

@@ -29,7 +29,7 @@ from sqlalchemy import Float, Numeric, String, Text, and_, case, cast, func, lit
 from sqlalchemy.engine import Connection
 
 from gelsencloud.apps.opendata.models import Distribution
-from gelsencloud.apps.opendata.tables import Store, open_table, where
+from gelsencloud.apps.opendata.tables import Store, pinned_store, where
 
 LOGGER = logging.getLogger(__name__)
 LINE_BATCH = 20_000
@@ -229,24 +229,13 @@ def render_missing(db, settings) -> str:
 
 
 def stream(db, principal, dist_id: int, version: int, filters=(), search: str = "") -> Iterator[str]:
-    """Yield the CSV of all matching rows (header first), with a session of its own.
-
-    As ``tables.stream``: the response outlives the request's session, so this opens one acting
-    for the same principal and loads the distribution through it (the access rule applies again).
-    """
-    session = db.session(principal)
-    try:
-        dist = session.get(Distribution, dist_id)
-        if dist is None:
+    """Yield the CSV of all matching rows (header first), with a session of its own (``pinned_store``)."""
+    with pinned_store(db, principal, dist_id, version) as opened:
+        if opened is None:
             return
-        session.expunge(dist)  # detached: pinning the version must never be flushed
-        dist.version = version
-        store = open_table(session, dist)
+        session, store = opened
         yield header(store.names)
         yield from batches(session.connection(), store, where(store, filters, search))
-    finally:
-        session.rollback()
-        session.close()
 
 
 def batches(conn: Connection, store: Store, clauses: list) -> Iterator[str]:

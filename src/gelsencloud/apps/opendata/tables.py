@@ -15,11 +15,10 @@ rule) and checks once more that the session's principal may read it.
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import json
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -398,26 +397,42 @@ def _raw_batches(conn: Connection, stmt) -> Iterator[list[tuple]]:
         cursor.close()
 
 
-def stream(
-    db, principal, dist_id: int, version: int, filters=(), search: str = "", *, cells_only: bool = False
-) -> Iterator[tuple[list[str], list[tuple]]]:
-    """Yield (column names, batch of row tuples) of all matching rows, with a session of its own.
+@contextmanager
+def pinned_store(db, principal, dist_id: int, version: int) -> Iterator[tuple[Session, Store] | None]:
+    """Open a session of its own acting for ``principal`` and the typed table of ``dist_id`` at ``version``.
 
-    Tuples are ``(_rownum, _geometry, cells…)``, or only the cells with ``cells_only``. Streaming
-    responses outlive the request's session, so the generator opens one acting for the same
-    principal and loads the distribution through it (the access rule applies again). Rows come
-    in batches from a cursor: memory stays flat whatever the table size.
+    Streaming responses outlive the request's session: this opens one acting for the same principal
+    and loads the distribution through it (the access rule applies again). Yields ``(session, store)``,
+    or None when the distribution is not (or no longer) visible; the session is closed afterwards.
     """
     session = db.session(principal)
     try:
         dist = session.get(Distribution, dist_id)
         if dist is None:
+            yield None
             return
         session.expunge(dist)  # detached: pinning the version must never be flushed
         dist.version = version
-        store = open_table(session, dist)
+        yield session, open_table(session, dist)
+    finally:
+        session.rollback()
+        session.close()
+
+
+def stream(
+    db, principal, dist_id: int, version: int, filters=(), search: str = ""
+) -> Iterator[tuple[list[str], list[tuple]]]:
+    """Yield (column names, batch of ``(_rownum, _geometry, cells…)`` tuples) of all matching rows.
+
+    With a session of its own (``pinned_store``). Rows come in batches from a cursor: memory stays
+    flat whatever the table size.
+    """
+    with pinned_store(db, principal, dist_id, version) as opened:
+        if opened is None:
+            return
+        session, store = opened
         t = store.table
-        head = [] if cells_only else [t.c._rownum, t.c._geometry]
+        head = [t.c._rownum, t.c._geometry]
         stmt = select(*head, *store.data_columns).where(*where(store, filters, search)).order_by(t.c._rownum)
         conn = session.connection()
         flags = [i + len(head) for i, n in enumerate(store.names) if store.types[n] == "boolean"]
@@ -426,9 +441,6 @@ def stream(
             if fix:
                 batch = [_booleans(row, flags) for row in batch]
             yield store.names, batch
-    finally:
-        session.rollback()
-        session.close()
 
 
 def _booleans(row: tuple, positions: list[int]) -> tuple:
@@ -437,23 +449,6 @@ def _booleans(row: tuple, positions: list[int]) -> tuple:
         if cells[i] is not None:
             cells[i] = bool(cells[i])
     return tuple(cells)
-
-
-def export_csv(batches: Iterator[tuple[list[str], list]], columns: list[str]) -> Iterator[str]:
-    """Render batches as CSV text with ``csv.writer``, one chunk per batch (None becomes an empty cell).
-
-    The routes export CSV through ``csv_export`` (the database writes the lines); this is the
-    reference its bytes are tested against.
-    """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    for _, batch in batches:  # batches of cells only (``stream(..., cells_only=True)``)
-        writer.writerows(batch)
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    yield buffer.getvalue()
 
 
 def export_json(batches: Iterator[tuple[list[str], list]]) -> Iterator[str]:
