@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
+from gelsencloud.apis.sensorthings.service.bulk import sqlite_inserted_ids
+
 
 def encoder(table: Table, column: str, connection: Connection) -> Callable[[Any], Any]:
     """Return the function SQLAlchemy applies to a value of this column before the driver gets it."""
@@ -52,10 +54,9 @@ class Memo(dict):
 def insert_rows(connection: Connection, table: Table, columns: Sequence[str], rows: list[tuple]) -> list[int]:
     """Insert pre-encoded rows with one ``executemany`` on the SQLite cursor; return their ids in order.
 
-    Runs inside the connection's transaction. SQLite has one writer at a time, so the rows of one
-    ``executemany`` get consecutive ids ending at ``last_insert_rowid()`` (the rule of ``bulk.insert_many``,
-    checked the same way). A constraint violation raises ``sqlite3.IntegrityError``; rows inserted before
-    it stay in the transaction, so the caller must roll it back.
+    Runs inside the connection's transaction; the ids come from ``bulk.sqlite_inserted_ids``. A
+    constraint violation raises ``sqlite3.IntegrityError``; rows inserted before it stay in the
+    transaction, so the caller must roll it back.
     """
     if not rows:
         return []
@@ -66,13 +67,6 @@ def insert_rows(connection: Connection, table: Table, columns: Sequence[str], ro
     cursor = connection.connection.dbapi_connection.cursor()
     try:
         cursor.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
-        last = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
-        first = last - len(rows) + 1
-        stored = cursor.execute(
-            f'SELECT count(*) FROM "{table.name}" WHERE id BETWEEN ? AND ?', (first, last)
-        ).fetchone()[0]
     finally:
         cursor.close()
-    if stored != len(rows):  # cannot happen while the transaction holds SQLite's only write lock
-        raise RuntimeError(f"{table.name}: ids of the {len(rows)} new rows are not {first}..{last}")
-    return list(range(first, last + 1))
+    return sqlite_inserted_ids(connection, table, len(rows))

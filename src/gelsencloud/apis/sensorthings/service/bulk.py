@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Table, bindparam, func, insert, select, text, update
+from sqlalchemy import JSON, Table, bindparam, insert, select, text, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from gelsencloud.apis.sensorthings import models as m
@@ -178,19 +179,28 @@ def insert_many(session: Session, table: Table, values: list[dict[str, Any]]) ->
         # Write first, read afterwards: the transaction then already holds the write lock, and a read
         # before the write would have to be upgraded, which SQLite refuses when another writer came first.
         connection.execute(insert(table), values)
-        last = connection.execute(text("SELECT last_insert_rowid()")).scalar()
-        first = last - count + 1
-        stored = connection.execute(
-            select(func.count()).select_from(table).where(table.c.id.between(first, last))
-        ).scalar()
-        if stored != count:  # cannot happen while the transaction holds SQLite's only write lock
-            raise RuntimeError(f"{table.name}: ids of the {count} new rows are not {first}..{last}")
-        return list(range(first, last + 1))
+        return sqlite_inserted_ids(connection, table, count)
     return list(
         connection.execute(
             insert(table).returning(table.c.id, sort_by_parameter_order=True), values
         ).scalars()
     )
+
+
+def sqlite_inserted_ids(connection: Connection, table: Table, count: int) -> list[int]:
+    """The ids of the ``count`` rows the last executemany on ``connection`` put into ``table`` (SQLite).
+
+    SQLite has one writer at a time, so the rows of one executemany are numbered consecutively up to
+    ``last_insert_rowid()``; the count of that id range checks it.
+    """
+    last = connection.exec_driver_sql("SELECT last_insert_rowid()").scalar()
+    first = last - count + 1
+    stored = connection.exec_driver_sql(
+        f'SELECT count(*) FROM "{table.name}" WHERE id BETWEEN ? AND ?', (first, last)
+    ).scalar()
+    if stored != count:  # cannot happen while the transaction holds SQLite's only write lock
+        raise RuntimeError(f"{table.name}: ids of the {count} new rows are not {first}..{last}")
+    return list(range(first, last + 1))
 
 
 def stream_facts(session: Session, stream_ids: Iterable[int]) -> dict[int, m.Datastream]:
