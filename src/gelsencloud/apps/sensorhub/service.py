@@ -485,7 +485,7 @@ def _insert_observations_sqlite(
     params = rawrows.Memo(rawrows.encoder(table, "parameters", connection))
     as_json = rawrows.Memo(rawrows.encoder(table, "result", connection), key=_typed)
     rows = []
-    spans: dict[int, list] = {}
+    spans: dict[int, list] = {}  # Datastream id -> [earliest, latest]
     moment = parameters = None
     for stream_id, row in wanted:
         stream = streams[stream_id]
@@ -516,7 +516,7 @@ def _insert_observations_sqlite(
             span[1] = moment
     ids = rawrows.insert_rows(connection, table, OBSERVATION_COLUMNS, rows)
     session.info.setdefault(CREATED_KEY, []).extend(("Observation", i) for i in ids)
-    widen_phenomenon_spans(session, {stream_id: (low, high) for stream_id, (low, high) in spans.items()})
+    widen_phenomenon_spans(session, spans)
 
 
 def _typed(value: Any) -> tuple:

@@ -7,7 +7,7 @@ checks the write right once per Datastream and lets the database insert the batc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -300,7 +300,7 @@ def widen_streams(session: Session, batches: list[tuple[Any, list[dict[str, Any]
         session.connection().execute(stmt, params)
 
 
-def widen_phenomenon_spans(session: Session, spans: dict[int, tuple[datetime, datetime]]) -> None:
+def widen_phenomenon_spans(session: Session, spans: dict[int, Sequence[datetime]]) -> None:
     """Widen Datastreams' phenomenonTime to cover (earliest, latest) per Datastream id.
 
     ``widen_streams`` for rows without resultTime, one instant each (the sensor hub's uplinks): on SQLite
