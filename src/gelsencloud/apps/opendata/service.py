@@ -262,8 +262,9 @@ def search_datasets(
     """Search readable datasets by words and field filters; facets count over all matches.
 
     Words are looked up in each dataset's indexed ``search_text`` and facets counted from the
-    facet rows (``search_index.py``); only one page of datasets is loaded. Every query is an ORM
-    query, so the access rule applies to datasets and facet rows alike (docs/performance.md).
+    facet rows (``search_index.py``); only one page of datasets is loaded. Datasets are read with ORM
+    queries (the access rule applies); the facet tables are not classified models, so ``_facets``
+    counts only rows of ids that came through the rule or applies ``visibility_clause`` itself.
     """
     for name in facet_fields:
         if name not in FACET_FIELDS:
