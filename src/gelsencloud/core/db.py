@@ -96,6 +96,17 @@ class Database:
         finally:
             session.close()
 
+    @contextmanager
+    def reading(self, principal=None) -> Iterator[Session]:
+        """A session for reads only, without a transaction of its own (each statement autocommits).
+
+        Each statement still reads a consistent snapshot (as in PostgreSQL's default READ COMMITTED),
+        but no BEGIN and COMMIT travel to the server: two round trips fewer per request. A flush fails.
+        """
+        with self.transaction(principal) as session:
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            yield session
+
     def ping(self) -> None:
         """Raise if the database cannot be reached."""
         with self.engine.connect() as conn:
