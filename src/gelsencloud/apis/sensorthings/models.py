@@ -276,7 +276,7 @@ class Observation(Classified, Base):
         # so counts and the classification criterion are answered from the index alone, and id, the end
         # of phenomenonTime and the result, so a time range read with $select=phenomenonTime,result is
         # an index-only scan (migration sta0004).
-        # The id is the last key (migration sta0005): the tie-breaker of every $orderby follows the last
+        # The id is the last key (also sta0004): the tie-breaker of every $orderby follows the last
         # key's direction, so "newest first, $top=1" is one step of a backward walk on both backends.
         Index(
             "ix_sta_observations_datastream_time",
