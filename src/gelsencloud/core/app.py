@@ -47,6 +47,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         tasks = []
+        db.start_wal_checkpointer()  # SQLite: commits return without waiting for checkpoints
         if run_jobs and registry.jobs():
             ctx = JobContext(db=db, settings=settings)
             tasks.append(asyncio.create_task(scheduler_loop(ctx, registry.jobs())))

@@ -10,6 +10,8 @@ from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from gelsencloud.core.sqlite_wal import WalCheckpointer, WriterLock, defer_checkpoints
+
 # Stable constraint names so Alembic migrations behave identically on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -71,6 +73,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self.checkpointer: WalCheckpointer | None = None
 
     @property
     def backend(self) -> str:
@@ -112,6 +115,28 @@ class Database:
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 
+    def writer_lock(self) -> WriterLock | None:
+        """A cross-process lock for a SQLite file's writers (``sqlite_wal.WriterLock``); None otherwise."""
+        database = self.engine.url.database
+        if self.backend != "sqlite" or not database or database == ":memory:":
+            return None
+        return WriterLock(database)
+
+    def start_wal_checkpointer(self, interval: float = 0.25) -> bool:
+        """Checkpoint a SQLite file's log in a background thread (``sqlite_wal``); False if not SQLite."""
+        database = self.engine.url.database
+        if self.backend != "sqlite" or not database or database == ":memory:" or self.checkpointer:
+            return False
+        event.listen(self.engine, "connect", defer_checkpoints)
+        self.engine.dispose()  # connections opened before would go on checkpointing in their commits
+        self.checkpointer = WalCheckpointer(database, interval)
+        self.checkpointer.start()
+        return True
+
     def dispose(self) -> None:
-        """Close all pooled connections."""
+        """Stop the checkpointer, if any, and close all pooled connections."""
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
+            self.checkpointer = None
+            event.remove(self.engine, "connect", defer_checkpoints)
         self.engine.dispose()
