@@ -429,6 +429,51 @@ def test_concurrent_webhooks_share_transactions_and_each_answers_after_commit(ap
     assert batchers[0].stats["batches"] < 41  # concurrent requests were written together
 
 
+def test_two_server_processes_on_one_sqlite_file_take_turns_on_the_writer_lock(
+    app, client, world, settings, registry
+):
+    """As `gelsencloud serve --workers 2` on SQLite: two apps, each with its own engine and batcher."""
+    import asyncio
+
+    import httpx
+    from sqlalchemy import func
+
+    from gelsencloud.apis.sensorthings.models import Observation
+    from gelsencloud.core.app import create_app
+    from gelsencloud.core.db import Database
+    from helpers import serve
+
+    key = world.keys["net.operator"]
+    assert register(client, key).status_code == 201
+    other = create_app(settings, Database(settings.database_url), registry, run_jobs=False)
+    start = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
+    ups = [message(f_cnt=n, at=start + timedelta(seconds=n)) for n in range(60)]
+
+    async def send(base: str, part: list) -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=base, headers=auth(key), timeout=60) as http:
+            return await asyncio.gather(
+                *(http.post("/ingest/chirpstack?event=up", json=chirpstack_v4_body(u)) for u in part)
+            )
+
+    async def both(first: str, second: str) -> list[httpx.Response]:
+        answers = await asyncio.gather(send(first, ups[0::2]), send(second, ups[1::2]))
+        return answers[0] + answers[1]
+
+    with serve(app) as first, serve(other) as second:
+        responses = asyncio.run(both(first, second))
+    other.state.db.dispose()
+    assert [r.status_code for r in responses] == [200] * 60, [
+        r.text for r in responses if r.status_code != 200
+    ]
+    assert {r.json()["status"] for r in responses} == {"processed"}
+    batchers = [b for a in (app, other) for b in a.state._uplink_batchers.values()]
+    assert len(batchers) == 2 and all(b._lock is not None for b in batchers)
+    assert sum(b.stats["uplinks"] for b in batchers) == 60
+    with app.state.db.transaction(SYSTEM) as session:
+        assert session.scalar(select(func.count()).select_from(Observation)) == 360
+        assert session.scalar(select(func.count()).select_from(Uplink)) == 60
+
+
 @pytest.mark.usefixtures("backend")
 def test_start_page_shows_the_air_now_with_the_european_index(client, world):
     from gelsencloud.apps.cockpit.air_quality import eaqi
@@ -437,10 +482,15 @@ def test_start_page_shows_the_air_now_with_the_european_index(client, world):
     key = world.keys["net.operator"]
     assert register(client, key).status_code == 201
     old = message(f_cnt=1, at=utcnow() - timedelta(hours=5))
-    assert client.post("/ingest/chirpstack", json=chirpstack_v4_body(old), headers=auth(key)).status_code == 200
+    assert (
+        client.post("/ingest/chirpstack", json=chirpstack_v4_body(old), headers=auth(key)).status_code == 200
+    )
     assert "Luftmessstation Buer" not in client.get("/").text  # five hours old is not "now"
     fresh = message(f_cnt=2, at=utcnow() - timedelta(minutes=10))
-    assert client.post("/ingest/chirpstack", json=chirpstack_v4_body(fresh), headers=auth(key)).status_code == 200
+    assert (
+        client.post("/ingest/chirpstack", json=chirpstack_v4_body(fresh), headers=auth(key)).status_code
+        == 200
+    )
     html = client.get("/").text
     expected = eaqi({"pm10": AIR["pm10"], "pm25": AIR["pm2_5"], "no2": AIR["no2"]})
     section = html[html.index("Die Luft jetzt") :]

@@ -42,6 +42,9 @@ class UplinkBatcher:
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._worker: asyncio.Task | None = None
         self.stats = {"batches": 0, "uplinks": 0, "largest": 0}  # for operators and the tests
+        # SQLite: server processes sharing the file take turns on this lock, and each forms its batch
+        # only once it holds it, so the uplinks that arrived during another process's write join it.
+        self._lock = db.writer_lock()
 
     async def submit(
         self, principal: Principal, message: UplinkMessage, body: dict[str, Any]
@@ -55,16 +58,22 @@ class UplinkBatcher:
 
     async def _run(self) -> None:
         while not self._queue.empty():
-            batch = [self._queue.get_nowait()]
-            while len(batch) < self.max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            self.stats["batches"] += 1
-            self.stats["uplinks"] += len(batch)
-            self.stats["largest"] = max(self.stats["largest"], len(batch))
+            if self._lock is not None:
+                await run_in_threadpool(self._lock.acquire)
             try:
-                outcomes = await run_in_threadpool(self.write, batch)
-            except BaseException as exc:  # noqa: BLE001 - every waiting request must get an answer
-                outcomes = [exc] * len(batch)
+                batch = [self._queue.get_nowait()]
+                while len(batch) < self.max_batch and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                self.stats["batches"] += 1
+                self.stats["uplinks"] += len(batch)
+                self.stats["largest"] = max(self.stats["largest"], len(batch))
+                try:
+                    outcomes = await run_in_threadpool(self.write, batch)
+                except BaseException as exc:  # noqa: BLE001 - every waiting request must get an answer
+                    outcomes = [exc] * len(batch)
+            finally:
+                if self._lock is not None:
+                    self._lock.release()
             for pending, outcome in zip(batch, outcomes, strict=True):
                 if pending.future.done():
                     continue  # the client went away
@@ -72,6 +81,11 @@ class UplinkBatcher:
                     pending.future.set_exception(outcome)
                 else:
                     pending.future.set_result(outcome)
+
+    def close(self) -> None:
+        """Close the writer lock's file (the batcher's loop has ended)."""
+        if self._lock is not None:
+            self._lock.close()
 
     def write(self, batch: list[_Pending]) -> list[service.IngestResult | BaseException]:
         """Write a batch: one transaction per principal; on any error, each uplink alone."""
@@ -110,6 +124,8 @@ def batcher_for(app, db) -> UplinkBatcher:
     batchers: dict = app.state.__dict__.setdefault("_uplink_batchers", {})
     batcher = batchers.get(loop)
     if batcher is None:
+        for old in batchers.values():
+            old.close()
         batchers.clear()  # a previous loop has ended; its batcher can't be used any more
         batcher = batchers[loop] = UplinkBatcher(db)
     return batcher
