@@ -272,3 +272,36 @@ def test_the_webhooks_are_served_without_routing_and_answer_as_routed(app, clien
     assert refused.status_code == 401 and refused.json()["error"]["request_id"] == "trace-5678"
     assert client.get("/ingest/chirpstack", headers=auth(key)).status_code == 405  # GET is routed
     assert routed == ["/api/v1/sensorhub/devices", "/ingest/chirpstack"]
+
+
+@pytest.mark.usefixtures("backend")
+def test_battery_level_follows_the_newest_uplink_and_new_quantities_get_datastreams(client, world, db):
+    key = world.keys["net.operator"]
+    fill = {
+        "name": "Unterflurbehälter Heinrich-König-Platz",
+        "decoder": "gelsencloud-fill",
+        "category": "waste_container",
+    }
+    assert register(client, key, **fill).status_code == 201
+    start = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+
+    def reading(f_cnt: int, hours: int, battery: int) -> UplinkMessage:
+        payload = decoders.encode("gelsencloud-fill", {"distance": 800, "battery": battery, "tilt": 0})
+        return replace(message(f_cnt=f_cnt, at=start + timedelta(hours=hours)), payload=payload)
+
+    # One batch: the newest uplink (f_cnt 2, battery 80) wins, whatever the order in the batch.
+    with db.transaction(operator(world)) as session:
+        results = service.ingest_uplinks(session, [(reading(2, 2, 80), {}), (reading(1, 1, 95), {})])
+    assert [r.status for r in results] == ["processed", "processed"]
+    with db.transaction(operator(world)) as session:  # older than the stored state: battery unchanged
+        service.ingest_uplinks(session, [(reading(0, 0, 99), {})])
+    with db.transaction(SYSTEM) as session:
+        device = session.scalar(select(Device))
+        assert (device.battery, device.last_f_cnt) == (80.0, 2)
+        # The first uplink of a new device created its Datastreams (through the ORM object) once.
+        assert set(device.datastreams) == {"distance", "battery", "tilt"}
+        assert session.scalar(select(func.count()).select_from(Observation)) == 9
+    with db.transaction(operator(world)) as session:
+        loaded = session.scalar(select(Device))  # a device this session holds sees the stored state
+        service.ingest_uplinks(session, [(reading(3, 3, 70), {})])
+        assert (loaded.battery, loaded.last_f_cnt) == (70.0, 3)
