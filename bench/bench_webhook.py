@@ -28,6 +28,7 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+import uvloop
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -174,6 +175,73 @@ def own_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def raw_limit(path: Path, batch: int, background_checkpoints: bool) -> tuple[float, float]:
+    """The physical limit: the run's stored rows inserted again with plain sqlite3, ``batch`` uplinks a commit.
+
+    Each uplink is its uplink row and its 6 Observation rows, into a copy of the database with the same
+    schema, indexes and stored-hours trigger; values are taken as stored, so nothing is decoded or
+    encoded. With ``background_checkpoints`` the writer leaves checkpoints to a second connection (as
+    the server does), otherwise it checkpoints itself every 1,000 log pages (SQLite's default).
+    Returns (uplinks per second, CPU ms per uplink of this process including the checkpoint thread).
+    """
+    import shutil
+    import sqlite3
+    import threading
+
+    copy = path.with_name("raw-limit.db")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{copy}{suffix}").unlink(missing_ok=True)
+    source = sqlite3.connect(path)
+    source.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    source.close()
+    shutil.copy(path, copy)
+    con = sqlite3.connect(copy, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "temp_store=MEMORY"):
+        con.execute(f"PRAGMA {pragma}")
+    up_cols = [r[1] for r in con.execute("PRAGMA table_info(sensorhub_uplinks)") if r[1] != "id"]
+    ob_cols = [r[1] for r in con.execute("PRAGMA table_info(sta_observations)") if r[1] != "id"]
+    uplinks = [
+        list(r) for r in con.execute(f"SELECT {', '.join(up_cols)} FROM sensorhub_uplinks ORDER BY id")
+    ]
+    rows = [list(r) for r in con.execute(f"SELECT {', '.join(ob_cols)} FROM sta_observations ORDER BY id")]
+    event, moment = up_cols.index("event_id"), ob_cols.index("phenomenon_time_start")
+    for row in uplinks:
+        row[event] += "-again"  # the event ids are unique
+    for row in rows:
+        row[moment] = "2031" + row[moment][4:]  # new hours, as in the run (the trigger inserts, not updates)
+    insert_up = (
+        f"INSERT INTO sensorhub_uplinks ({', '.join(up_cols)}) VALUES ({', '.join('?' * len(up_cols))})"
+    )
+    insert_ob = (
+        f"INSERT INTO sta_observations ({', '.join(ob_cols)}) VALUES ({', '.join('?' * len(ob_cols))})"
+    )
+    stop = threading.Event()
+    checkpointer = None
+    if background_checkpoints:
+        con.execute("PRAGMA wal_autocheckpoint=16384")
+
+        def checkpoint() -> None:
+            other = sqlite3.connect(copy, isolation_level=None)
+            while not stop.wait(0.25):
+                other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            other.close()
+
+        checkpointer = threading.Thread(target=checkpoint)
+        checkpointer.start()
+    cpu, started = own_cpu_seconds(), time.perf_counter()
+    for first in range(0, len(uplinks), batch):
+        con.execute("BEGIN IMMEDIATE")
+        con.executemany(insert_up, uplinks[first : first + batch])
+        con.executemany(insert_ob, rows[6 * first : 6 * (first + batch)])
+        con.execute("COMMIT")
+    elapsed, cpu = time.perf_counter() - started, own_cpu_seconds() - cpu
+    stop.set()
+    if checkpointer is not None:
+        checkpointer.join()
+    con.close()
+    return len(uplinks) / elapsed, 1000 * cpu / len(uplinks)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--uplinks", type=int, default=20000)
@@ -181,6 +249,9 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=200)
     parser.add_argument("--database", help="database URL (default: a new SQLite file)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--raw-batch", type=int, default=32, help="uplinks per commit of the raw-insert limit (SQLite)"
+    )
     parser.add_argument(
         "--log-level",
         default="INFO",
@@ -232,7 +303,8 @@ def main() -> None:
             except OSError:
                 time.sleep(0.1)
         warm = requests(key, euis, 200, port)
-        asyncio.run(load(port, warm, 8))  # first requests compile SQL and fill caches
+        run = uvloop.run  # the load generator shares the 2 cores: uvloop halves its CPU time per request
+        run(load(port, warm, 8))  # first requests compile SQL and fill caches
         prepared = requests(key, euis, args.uplinks, port)
         if os.environ.get("BENCH_PROFILE"):
             # e.g. BENCH_PROFILE=/tmp/webhook.txt: sample the server with py-spy; --gil samples only the
@@ -252,7 +324,7 @@ def main() -> None:
             subprocess.Popen([*command, "-o", os.environ["BENCH_PROFILE"]])
         server_cpu, own_cpu = server_cpu_seconds(server.pid), own_cpu_seconds()
         threads = thread_cpu_seconds(server.pid) if args.workers == 1 else {}
-        elapsed, latencies, statuses = asyncio.run(load(port, prepared, args.connections))
+        elapsed, latencies, statuses = run(load(port, prepared, args.connections))
         server_cpu = server_cpu_seconds(server.pid) - server_cpu
         if threads:
             after = thread_cpu_seconds(server.pid)
@@ -290,6 +362,15 @@ def main() -> None:
         f"non-200 answers: {len(wrong)}; stored uplinks {stored:,} (incl. 200 warm-up), observations {observations:,}"
     )
     assert not wrong and stored == args.uplinks + 200 and observations == 6 * stored, "data missing"
+    if not url.startswith("postgresql"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for background in (False, True):
+            rate, cpu = raw_limit(path, args.raw_batch, background)
+            how = "checkpoints in a second thread" if background else "writer checkpoints itself"
+            print(
+                f"physical limit, raw sqlite3 inserts of the same rows ({args.raw_batch} uplinks a commit, "
+                f"{how}): {rate:,.0f} uplinks/s, CPU {cpu:.3f} ms per uplink"
+            )
 
 
 if __name__ == "__main__":
