@@ -28,7 +28,6 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-import uvloop
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -303,8 +302,7 @@ def main() -> None:
             except OSError:
                 time.sleep(0.1)
         warm = requests(key, euis, 200, port)
-        run = uvloop.run  # the load generator shares the 2 cores: uvloop halves its CPU time per request
-        run(load(port, warm, 8))  # first requests compile SQL and fill caches
+        asyncio.run(load(port, warm, 8))  # first requests compile SQL and fill caches
         prepared = requests(key, euis, args.uplinks, port)
         if os.environ.get("BENCH_PROFILE"):
             # e.g. BENCH_PROFILE=/tmp/webhook.txt: sample the server with py-spy; --gil samples only the
@@ -324,7 +322,7 @@ def main() -> None:
             subprocess.Popen([*command, "-o", os.environ["BENCH_PROFILE"]])
         server_cpu, own_cpu = server_cpu_seconds(server.pid), own_cpu_seconds()
         threads = thread_cpu_seconds(server.pid) if args.workers == 1 else {}
-        elapsed, latencies, statuses = run(load(port, prepared, args.connections))
+        elapsed, latencies, statuses = asyncio.run(load(port, prepared, args.connections))
         server_cpu = server_cpu_seconds(server.pid) - server_cpu
         if threads:
             after = thread_cpu_seconds(server.pid)
