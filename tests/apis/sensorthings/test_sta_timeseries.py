@@ -275,3 +275,48 @@ def test_counts_are_exact_unless_flagged_as_estimate(client, editor, streams, db
     assert refs["@iot.count"] == 13  # $ref has no place for the flag: counted exactly
     anonymous = client.get(f"{ROOT}/Observations?$count=true&$top=0&$filter=result ge 0").json()
     assert anonymous["@iot.count"] == 11  # the internal Datastream's 2 Observations are not counted
+
+
+def test_datastream_time_ranges_only_widen_with_every_bound_and_repeated_streams(client, editor, db, world):
+    from gelsencloud.apis.sensorthings.service.bulk import stream_facts, widen_streams
+
+    create(client, "Things", weather_station(classification="public"), editor)
+    create(client, "Things", weather_station("Zweite Station", classification="public"), editor)
+    first, second = [s["@iot.id"] for s in client.get(f"{ROOT}/Datastreams", headers=editor).json()["value"]]
+    at = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+    def row(hours: int, result_hours: int | None = None, end_hours: int | None = None) -> dict:
+        return {
+            "phenomenon_time_start": at + timedelta(hours=hours),
+            "phenomenon_time_end": None if end_hours is None else at + timedelta(hours=end_hours),
+            "result_time": None if result_hours is None else at + timedelta(hours=result_hours),
+        }
+
+    def ranges(stream: int) -> tuple[str | None, str | None]:
+        body = client.get(f"{ROOT}/Datastreams({stream})", headers=editor).json()
+        return body.get("phenomenonTime"), body.get("resultTime")
+
+    with db.transaction(_editor(world)) as session:
+        streams = stream_facts(session, [first, second])
+        # The first stream twice in one call (as separate batches): the widest bounds of both count.
+        widen_streams(
+            session,
+            [
+                (streams[first], [row(0, result_hours=1), row(2)]),
+                (streams[second], [row(5, end_hours=7)]),
+                (streams[first], [row(-3, end_hours=4, result_hours=9)]),
+            ],
+        )
+    assert ranges(first) == (
+        "2026-03-01T09:00:00Z/2026-03-01T16:00:00Z",
+        "2026-03-01T13:00:00Z/2026-03-01T21:00:00Z",
+    )
+    assert ranges(second) == ("2026-03-01T17:00:00Z/2026-03-01T19:00:00Z", None)
+    with db.transaction(_editor(world)) as session:  # inside the stored ranges: nothing moves
+        streams = stream_facts(session, [first, second])
+        widen_streams(session, [(streams[first], [row(1, result_hours=2)]), (streams[second], [row(6)])])
+    assert ranges(first) == (
+        "2026-03-01T09:00:00Z/2026-03-01T16:00:00Z",
+        "2026-03-01T13:00:00Z/2026-03-01T21:00:00Z",
+    )
+    assert ranges(second) == ("2026-03-01T17:00:00Z/2026-03-01T19:00:00Z", None)

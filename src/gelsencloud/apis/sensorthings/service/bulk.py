@@ -266,13 +266,16 @@ def _copy_rows(connection, table: Table, values: list[dict[str, Any]], ids: list
 
 
 def widen_streams(session: Session, batches: list[tuple[Any, list[dict[str, Any]]]]) -> None:
-    """Widen the time ranges of Datastreams (by id) to cover new rows, with executemany UPDATEs.
+    """Widen the time ranges of Datastreams (by id) to cover new rows: one statement per bound.
+
+    SQLite runs an executemany of UPDATEs (cheap in-process calls); PostgreSQL one UPDATE joined with
+    the new bounds as arrays (``_widen_postgresql``).
 
     Each bound only moves outwards (``WHERE end IS NULL OR end < :new``), so concurrent writers can't
     narrow a range; live data usually moves only the end, and only those statements then run.
     """
     c = m.Datastream.__table__.c
-    moves: dict[tuple[str, bool], list[dict[str, Any]]] = {}
+    moves: dict[tuple[str, bool], dict[int, Any]] = {}  # (column, lower bound?) -> Datastream id -> value
     for stream, rows in batches:
         if not rows:
             continue
@@ -287,9 +290,16 @@ def widen_streams(session: Session, batches: list[tuple[Any, list[dict[str, Any]
         }
         for (column, lower), value in bounds.items():
             if value is not None:
-                moves.setdefault((column, lower), []).append({"sid": stream.id, "v": value})
-    for (column, lower), params in moves.items():
+                known = moves.setdefault((column, lower), {})
+                current = known.get(stream.id)
+                if current is None or (value < current if lower else value > current):
+                    known[stream.id] = value
+    connection = session.connection()
+    for (column, lower), values in moves.items():
         col = c[column]
+        if connection.dialect.name == "postgresql":
+            _widen_postgresql(connection, column, lower, values)
+            continue
         value = bindparam("v", type_=col.type)
         outward = value < col if lower else value > col
         stmt = (
@@ -297,7 +307,24 @@ def widen_streams(session: Session, batches: list[tuple[Any, list[dict[str, Any]
             .where(c.id == bindparam("sid"), col.is_(None) | outward)
             .values({column: value})
         )
-        session.connection().execute(stmt, params)
+        connection.execute(stmt, [{"sid": sid, "v": v} for sid, v in values.items()])
+
+
+def _widen_postgresql(connection, column: str, lower: bool, values: dict[int, Any]) -> None:
+    """One UPDATE joined with the new bounds as arrays, instead of one pipelined UPDATE per Datastream.
+
+    For a webhook batch's ~200 Datastreams the executemany cost a quarter of the batch's CPU time on
+    PostgreSQL. Ids are sorted so that concurrent writers tend to lock the rows in the same order.
+    """
+    kind = m.Datastream.__table__.c[column].type.dialect_impl(connection.dialect)
+    process = kind.bind_processor(connection.dialect) or (lambda v: v)
+    ids = sorted(values)
+    connection.exec_driver_sql(
+        f"UPDATE sta_datastreams AS d SET {column} = v.t "
+        "FROM unnest(%(ids)s::integer[], %(times)s::timestamptz[]) AS v(id, t) "
+        f"WHERE d.id = v.id AND (d.{column} IS NULL OR v.t {'<' if lower else '>'} d.{column})",
+        {"ids": ids, "times": [process(values[i]) for i in ids]},
+    )
 
 
 def widen_phenomenon_spans(session: Session, spans: dict[int, Sequence[datetime]]) -> None:
