@@ -28,6 +28,16 @@ def auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
+async def post_all(base: str, key: str, path: str, bodies: list) -> list:
+    """POST every JSON body at once over one HTTP client (network servers delivering concurrently)."""
+    import asyncio
+
+    import httpx
+
+    async with httpx.AsyncClient(base_url=base, headers=auth(key), timeout=60) as http:
+        return await asyncio.gather(*(http.post(path, json=body) for body in bodies))
+
+
 def require_mqtt() -> str:
     """Return the test broker URL, or skip/fail when it is not reachable."""
     from gelsencloud.core.mqtt import MqttError, ping
@@ -65,7 +75,12 @@ def serve(app, timeout: float = 20):
 
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-gpu",
+]
 
 
 @contextlib.contextmanager

@@ -53,12 +53,20 @@ def _sqlite_savepoint(connection, _name) -> None:
         dbapi.execute("BEGIN")
 
 
+def sqlite_file(url) -> str | None:
+    """Return the database file of a SQLite URL; None for PostgreSQL and in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return parsed.database
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine with the settings each backend needs."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if path := sqlite_file(parsed):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "savepoint", _sqlite_savepoint)
@@ -117,19 +125,17 @@ class Database:
 
     def writer_lock(self) -> WriterLock | None:
         """A cross-process lock for a SQLite file's writers (``sqlite_wal.WriterLock``); None otherwise."""
-        database = self.engine.url.database
-        if self.backend != "sqlite" or not database or database == ":memory:":
-            return None
-        return WriterLock(database)
+        path = sqlite_file(self.engine.url)
+        return WriterLock(path) if path else None
 
     def start_wal_checkpointer(self, interval: float = 0.25) -> bool:
         """Checkpoint a SQLite file's log in a background thread (``sqlite_wal``); False if not SQLite."""
-        database = self.engine.url.database
-        if self.backend != "sqlite" or not database or database == ":memory:" or self.checkpointer:
+        path = sqlite_file(self.engine.url)
+        if not path or self.checkpointer:
             return False
         event.listen(self.engine, "connect", defer_checkpoints)
         self.engine.dispose()  # connections opened before would go on checkpointing in their commits
-        self.checkpointer = WalCheckpointer(database, interval)
+        self.checkpointer = WalCheckpointer(path, interval)
         self.checkpointer.start()
         return True
 

@@ -400,24 +400,18 @@ def test_a_batch_for_another_tenants_device_writes_nothing(client, world, db):
 def test_concurrent_webhooks_share_transactions_and_each_answers_after_commit(app, client, world, db):
     import asyncio
 
-    import httpx
     from sqlalchemy import func
 
     from gelsencloud.apis.sensorthings.models import Observation
-    from helpers import serve
+    from helpers import post_all, serve
 
     key = world.keys["net.operator"]
     assert register(client, key).status_code == 201
     start = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
     ups = [message(f_cnt=n, at=start + timedelta(seconds=n)) for n in range(40)]
     bodies = [chirpstack_v4_body(u) for u in ups] + [chirpstack_v4_body(ups[0])]  # one repeat
-
-    async def send_all(base: str) -> list[httpx.Response]:
-        async with httpx.AsyncClient(base_url=base, headers=auth(key), timeout=60) as http:
-            return await asyncio.gather(*(http.post("/ingest/chirpstack?event=up", json=b) for b in bodies))
-
     with serve(app) as base:
-        responses = asyncio.run(send_all(base))
+        responses = asyncio.run(post_all(base, key, "/ingest/chirpstack?event=up", bodies))
     assert all(r.status_code == 200 for r in responses), [r.text for r in responses if r.status_code != 200]
     statuses = [r.json()["status"] for r in responses]
     assert statuses.count("processed") == 40 and statuses.count("duplicate") == 1
@@ -435,13 +429,12 @@ def test_two_server_processes_on_one_sqlite_file_take_turns_on_the_writer_lock(
     """As `gelsencloud serve --workers 2` on SQLite: two apps, each with its own engine and batcher."""
     import asyncio
 
-    import httpx
     from sqlalchemy import func
 
     from gelsencloud.apis.sensorthings.models import Observation
     from gelsencloud.core.app import create_app
     from gelsencloud.core.db import Database
-    from helpers import serve
+    from helpers import post_all, serve
 
     key = world.keys["net.operator"]
     assert register(client, key).status_code == 201
@@ -449,14 +442,13 @@ def test_two_server_processes_on_one_sqlite_file_take_turns_on_the_writer_lock(
     start = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
     ups = [message(f_cnt=n, at=start + timedelta(seconds=n)) for n in range(60)]
 
-    async def send(base: str, part: list) -> list[httpx.Response]:
-        async with httpx.AsyncClient(base_url=base, headers=auth(key), timeout=60) as http:
-            return await asyncio.gather(
-                *(http.post("/ingest/chirpstack?event=up", json=chirpstack_v4_body(u)) for u in part)
-            )
+    bodies = [chirpstack_v4_body(u) for u in ups]
+    path = "/ingest/chirpstack?event=up"
 
-    async def both(first: str, second: str) -> list[httpx.Response]:
-        answers = await asyncio.gather(send(first, ups[0::2]), send(second, ups[1::2]))
+    async def both(first: str, second: str) -> list:
+        answers = await asyncio.gather(
+            post_all(first, key, path, bodies[0::2]), post_all(second, key, path, bodies[1::2])
+        )
         return answers[0] + answers[1]
 
     with serve(app) as first, serve(other) as second:

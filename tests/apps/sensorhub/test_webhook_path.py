@@ -139,22 +139,15 @@ def test_a_conflict_found_only_by_the_insert_is_retried_one_by_one(client, world
 
 @pytest.mark.usefixtures("backend")
 def test_repeats_sent_concurrently_are_stored_once(app, client, world, db):
-    import httpx
-
-    from helpers import serve
+    from helpers import post_all, serve
 
     key = world.keys["net.operator"]
     assert register(client, key).status_code == 201
     start = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
     ups = [message(f_cnt=n, at=start + timedelta(seconds=n)) for n in range(10)]
     bodies = [chirpstack_v4_body(u) for u in ups] * 3  # every event delivered three times at once
-
-    async def send_all(base: str) -> list[httpx.Response]:
-        async with httpx.AsyncClient(base_url=base, headers=auth(key), timeout=60) as http:
-            return await asyncio.gather(*(http.post("/ingest/chirpstack?event=up", json=b) for b in bodies))
-
     with serve(app) as base:
-        responses = asyncio.run(send_all(base))
+        responses = asyncio.run(post_all(base, key, "/ingest/chirpstack?event=up", bodies))
     assert all(r.status_code == 200 for r in responses), [r.text for r in responses if r.status_code != 200]
     by_event: dict[str, set[int]] = {}
     for body, response in zip(bodies, responses, strict=True):

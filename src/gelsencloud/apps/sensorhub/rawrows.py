@@ -3,7 +3,7 @@
 An ``executemany`` through SQLAlchemy Core runs its parameter processing per row and column (dict
 lookups, type processors, a JSON encoding for every JSON value); for the 7 rows of an uplink that was
 about a fifth of the webhook's CPU time. Here the caller hands in tuples whose values are already in
-the form the column stores, encoded with SQLAlchemy's own bind processors (``encoder``), so what is
+the form the column stores, encoded with SQLAlchemy's own bind processors (``bulk.column_encoder``), so what is
 stored - and read back through the ORM - is exactly what the Core path would have stored. Values the
 rows of an uplink share (its time, its signal-quality parameters) are encoded once instead of once per
 row. SQLite only: PostgreSQL keeps the COPY path of ``sensorthings.service.bulk``.
@@ -18,17 +18,6 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
 from gelsencloud.apis.sensorthings.service.bulk import sqlite_inserted_ids
-
-
-def encoder(table: Table, column: str, connection: Connection) -> Callable[[Any], Any]:
-    """Return the function SQLAlchemy applies to a value of this column before the driver gets it."""
-    dialect = connection.dialect
-    process = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
-    return process if process is not None else _unchanged
-
-
-def _unchanged(value: Any) -> Any:
-    return value
 
 
 class Memo(dict):

@@ -193,22 +193,18 @@ def build_router() -> APIRouter:
         """Take a The Things Stack v3 webhook message; authenticate with an API key."""
         return await receive_tts(request)
 
-    router.add_api_route(
-        "/ingest/chirpstack",
-        chirpstack_webhook,
-        methods=["POST"],
-        tags=["ingest"],
-        route_class_override=lean_route(receive_chirpstack),
-        max_body_size=WEBHOOK_MAX_BODY,
-    )
-    router.add_api_route(
-        "/ingest/ttn",
-        tts_webhook,
-        methods=["POST"],
-        tags=["ingest"],
-        route_class_override=lean_route(receive_tts),
-        max_body_size=WEBHOOK_MAX_BODY,
-    )
+    for path, documented, handler in (
+        ("/ingest/chirpstack", chirpstack_webhook, receive_chirpstack),
+        ("/ingest/ttn", tts_webhook, receive_tts),
+    ):
+        router.add_api_route(
+            path,
+            documented,
+            methods=["POST"],
+            tags=["ingest"],
+            route_class_override=lean_route(handler),
+            max_body_size=WEBHOOK_MAX_BODY,
+        )
 
     @router.get("/api/v1/sensorhub/devices", tags=["sensorhub"], response_model=list[DeviceOut])
     def devices(session: DbSession, category: str | None = None):

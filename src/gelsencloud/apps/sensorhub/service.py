@@ -21,6 +21,7 @@ from gelsencloud.apis.sensorthings.schema import ENTITY_TYPES
 from gelsencloud.apis.sensorthings.service import add_observations
 from gelsencloud.apis.sensorthings.service.bulk import (
     CREATED_KEY,
+    column_encoder,
     features_of_things,
     insert_many,
     insert_stream_rows,
@@ -342,8 +343,8 @@ def _insert_uplinks(session: Session, rows: list[dict[str, Any]]) -> list[int]:
         except (IntegrityError, connection.dialect.dbapi.IntegrityError):
             raise BatchConflict() from None
     table = Uplink.__table__
-    at = rawrows.encoder(table, "received_at", connection)
-    as_json = rawrows.encoder(table, "body", connection)
+    at = column_encoder(table, "received_at", connection)
+    as_json = column_encoder(table, "body", connection)
     encoded = [
         (
             at(r["received_at"]),
@@ -483,9 +484,9 @@ def _insert_observations_sqlite(
     """
     connection = session.connection()
     table = Observation.__table__
-    at = rawrows.Memo(rawrows.encoder(table, "phenomenon_time_start", connection))
-    params = rawrows.Memo(rawrows.encoder(table, "parameters", connection))
-    as_json = rawrows.Memo(rawrows.encoder(table, "result", connection), key=_typed)
+    at = rawrows.Memo(column_encoder(table, "phenomenon_time_start", connection))
+    params = rawrows.Memo(column_encoder(table, "parameters", connection))
+    as_json = rawrows.Memo(column_encoder(table, "result", connection), key=_typed)
     rows = []
     spans: dict[int, list] = {}  # Datastream id -> [earliest, latest]
     moment = parameters = None
@@ -651,7 +652,7 @@ def _store_link_states(session: Session, newest, readings_of: dict[int, tuple[An
     if connection.dialect.name != "sqlite":
         connection.execute(_LINK_STATE, states)
         return
-    at = rawrows.encoder(Device.__table__, "last_seen_at", connection)
+    at = column_encoder(Device.__table__, "last_seen_at", connection)
     params = [
         (at(s["last_seen_at"]), s["last_f_cnt"], s["last_rssi"], s["last_snr"], s["battery"], s["device"])
         for s in states
