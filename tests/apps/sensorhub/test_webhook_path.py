@@ -16,7 +16,7 @@ from gelsencloud.apps.sensorhub import decoders, service
 from gelsencloud.apps.sensorhub.batcher import UplinkBatcher, _Pending
 from gelsencloud.apps.sensorhub.lorawan.uplinks import GatewayReception, chirpstack_v4_body
 from gelsencloud.apps.sensorhub.lorawan.uplinks import Uplink as UplinkMessage
-from gelsencloud.apps.sensorhub.models import Device, Uplink
+from gelsencloud.apps.sensorhub.models import Device, Uplink, registry_version
 from gelsencloud.core.principal import SYSTEM, Principal, Role
 from helpers import auth
 
@@ -298,3 +298,100 @@ def test_battery_level_follows_the_newest_uplink_and_new_quantities_get_datastre
         loaded = session.scalar(select(Device))  # a device this session holds sees the stored state
         service.ingest_uplinks(session, [(reading(3, 3, 70), {})])
         assert (loaded.battery, loaded.last_f_cnt) == (70.0, 3)
+
+
+# --- batches read before the writer lock and written after it: what changed in between counts ---
+START = datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
+
+
+def batch_of(world, *messages) -> list[_Pending]:
+    return [_Pending(operator(world), m, chirpstack_v4_body(m), None) for m in messages]
+
+
+def two_uplinks():
+    return [message(f_cnt=n, at=START + timedelta(minutes=n)) for n in (1, 2)]
+
+
+def version(db) -> int:
+    with db.transaction(SYSTEM) as session:
+        return session.scalar(select(registry_version.c.version))
+
+
+@pytest.mark.usefixtures("backend")
+def test_a_thing_reclassified_meanwhile_gives_the_batch_its_new_classification(client, world, db):
+    key = world.keys["net.operator"]
+    device = register(client, key).json()
+    batcher = UplinkBatcher(db)
+    first, second = two_uplinks()
+    assert [o.status for o in batcher.write(batch_of(world, first))] == ["processed"]  # its FoI exists now
+    batch = batch_of(world, second)
+    prepared = batcher.prepare(batch)  # reads the Datastreams as public
+    assert next(iter(prepared.values()))[1].observations.rows or not db.backend == "sqlite"
+    answer = client.patch(
+        f"/sta/v1.1/Things({device['thing_id']})",
+        json={"@gelsencloud.classification": "internal"},
+        headers=auth(key),
+    )
+    assert answer.status_code == 200, answer.text
+    assert [o.status for o in batcher.write(batch, prepared)] == ["processed"]
+    with db.transaction(SYSTEM) as session:
+        classes = session.scalars(select(Observation.classification)).all()
+    # The reclassification covered the first uplink's rows; written with what was read before it, the
+    # second uplink's rows would have stayed public.
+    assert len(classes) == 12 and set(classes) == {"internal"}
+
+
+@pytest.mark.usefixtures("backend")
+def test_a_device_deactivated_meanwhile_gets_its_uplinks_ignored(client, world, db):
+    key = world.keys["net.operator"]
+    device = register(client, key).json()
+    batcher = UplinkBatcher(db)
+    batch = batch_of(world, *two_uplinks())
+    prepared = batcher.prepare(batch)
+    assert client.delete(f"/api/v1/sensorhub/devices/{device['id']}", headers=auth(key)).status_code == 204
+    outcomes = batcher.write(batch, prepared)
+    assert [o.status for o in outcomes] == ["ignored", "ignored"]
+    with db.transaction(SYSTEM) as session:
+        assert session.scalar(select(func.count()).select_from(Observation)) == 0
+        assert session.scalar(select(func.count()).select_from(Uplink)) == 2
+
+
+@pytest.mark.usefixtures("backend")
+@pytest.mark.parametrize("named", [True, False], ids=["event-id", "no-event-id"])
+def test_a_repeat_stored_meanwhile_is_answered_as_duplicate(client, world, db, named):
+    key = world.keys["net.operator"]
+    register(client, key)
+    first, second = two_uplinks()
+    if not named:  # recognised by DevEUI, frame counter and time, which no constraint guards
+        first, second = replace(first, event_id=None), replace(second, event_id=None)
+    batcher = UplinkBatcher(db)
+    batch = batch_of(world, first, second)
+    prepared = batcher.prepare(batch)
+    with db.transaction(operator(world)) as session:  # another server process stores `first`
+        stored = service.ingest_uplink(session, first, {}).uplink_id
+    outcomes = batcher.write(batch, prepared)
+    assert [o.status for o in outcomes] == ["duplicate", "processed"]
+    assert outcomes[0].uplink_id == stored
+    with db.transaction(SYSTEM) as session:
+        assert session.scalar(select(func.count()).select_from(Uplink)) == 2
+        assert session.scalar(select(func.count()).select_from(Observation)) == 12
+
+
+@pytest.mark.usefixtures("backend")
+def test_only_registry_changes_move_the_version(client, world, db):
+    key = world.keys["net.operator"]
+    before = version(db)
+    device = register(client, key).json()
+    batcher = UplinkBatcher(db)
+    first, second = two_uplinks()
+    assert [o.status for o in batcher.write(batch_of(world, first))] == ["processed"]
+    registered = version(db)  # the device, then its Datastreams, created by its first uplink
+    assert registered > before
+    assert [o.status for o in batcher.write(batch_of(world, second))] == ["processed"]
+    # Link state, Datastream time ranges and Observations are what every batch writes: not counted,
+    # or every batch prepared apart would be prepared twice.
+    assert version(db) == registered
+    with db.transaction(SYSTEM) as session:
+        assert session.get(Device, device["id"]).last_f_cnt == 2
+    assert client.delete(f"/api/v1/sensorhub/devices/{device['id']}", headers=auth(key)).status_code == 204
+    assert version(db) > registered

@@ -36,9 +36,10 @@ class _Pending:
 class UplinkBatcher:
     """Queues uplinks of one event loop and writes them in shared transactions."""
 
-    def __init__(self, db, max_batch: int = 500) -> None:
+    def __init__(self, db, max_batch: int = 500, collect_window: float = 0.001) -> None:
         self.db = db
         self.max_batch = max_batch
+        self.collect_window = collect_window
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._worker: asyncio.Task | None = None
         self.stats = {"batches": 0, "uplinks": 0, "largest": 0}  # for operators and the tests
@@ -57,23 +58,25 @@ class UplinkBatcher:
         return await future
 
     async def _run(self) -> None:
+        last = 1
         while not self._queue.empty():
-            if self._lock is not None:
-                await run_in_threadpool(self._lock.acquire)
+            if last > 1:
+                # Under load, the clients answered by the last commit send their next uplinks within about
+                # a millisecond. Waiting for them keeps one full batch instead of two alternating halves,
+                # each with the per-batch cost (queries, transaction, thread hop). An uplink that arrives
+                # alone is written at once.
+                await asyncio.sleep(self.collect_window)
+            batch = [self._queue.get_nowait()]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            last = len(batch)
+            self.stats["batches"] += 1
+            self.stats["uplinks"] += len(batch)
+            self.stats["largest"] = max(self.stats["largest"], len(batch))
             try:
-                batch = [self._queue.get_nowait()]
-                while len(batch) < self.max_batch and not self._queue.empty():
-                    batch.append(self._queue.get_nowait())
-                self.stats["batches"] += 1
-                self.stats["uplinks"] += len(batch)
-                self.stats["largest"] = max(self.stats["largest"], len(batch))
-                try:
-                    outcomes = await run_in_threadpool(self.write, batch)
-                except BaseException as exc:  # noqa: BLE001 - every waiting request must get an answer
-                    outcomes = [exc] * len(batch)
-            finally:
-                if self._lock is not None:
-                    self._lock.release()
+                outcomes = await run_in_threadpool(self.prepare_and_write, batch)
+            except BaseException as exc:  # noqa: BLE001 - every waiting request must get an answer
+                outcomes = [exc] * len(batch)
             for pending, outcome in zip(batch, outcomes, strict=True):
                 if pending.future.done():
                     continue  # the client went away
@@ -87,19 +90,54 @@ class UplinkBatcher:
         if self._lock is not None:
             self._lock.close()
 
-    def write(self, batch: list[_Pending]) -> list[service.IngestResult | BaseException]:
-        """Write a batch: one transaction per principal; on any error, each uplink alone."""
-        outcomes: list[service.IngestResult | BaseException | None] = [None] * len(batch)
+    def prepare_and_write(self, batch: list[_Pending]) -> list[service.IngestResult | BaseException]:
+        """Prepare a batch, then write it holding the writer lock (one thread hop per batch)."""
+        # Reading and decoding need no lock: this process prepares while another one writes.
+        prepared = self.prepare(batch)
+        if self._lock is None:
+            return self.write(batch, prepared)
+        self._lock.acquire()
+        try:
+            return self.write(batch, prepared)
+        finally:
+            self._lock.release()
+
+    def prepare(self, batch: list[_Pending]) -> dict[Principal, tuple[list[int], Any]]:
+        """Read and decode a batch, per principal (``service.prepare_uplinks``); errors are kept for ``write``."""
         groups: dict[Principal, list[int]] = {}
         for i, pending in enumerate(batch):
             groups.setdefault(pending.principal, []).append(i)
+        prepared: dict[Principal, tuple[list[int], Any]] = {}
         for principal, indexes in groups.items():
             try:
-                with self.db.transaction(principal) as session:
-                    notify.watch(session, self.db, *notify.config_for(self.db))
-                    results = service.ingest_uplinks(
+                with self.db.transaction(principal) as session:  # reads only: SQLite opens no transaction
+                    ready = service.prepare_uplinks(
                         session, [(batch[i].message, batch[i].body) for i in indexes]
                     )
+            except Exception as exc:  # noqa: BLE001 - write() retries these uplinks one by one
+                ready = exc
+            prepared[principal] = (indexes, ready)
+        return prepared
+
+    def write(
+        self, batch: list[_Pending], prepared: dict[Principal, tuple[list[int], Any]] | None = None
+    ) -> list[service.IngestResult | BaseException]:
+        """Write a batch: one transaction per principal; on any error, each uplink alone."""
+        if prepared is None:
+            prepared = self.prepare(batch)
+        outcomes: list[service.IngestResult | BaseException | None] = [None] * len(batch)
+        for principal, (indexes, ready) in prepared.items():
+            try:
+                if isinstance(ready, Exception):
+                    raise ready
+                try:
+                    with self.db.transaction(principal) as session:
+                        notify.watch(session, self.db, *notify.config_for(self.db))
+                        results = service.write_uplinks(session, ready, read_apart=True)
+                except service.RegistryChanged:
+                    with self.db.transaction(principal) as session:  # read again, under the writer lock
+                        notify.watch(session, self.db, *notify.config_for(self.db))
+                        results = service.ingest_uplinks(session, ready.items)
                 for i, result in zip(indexes, results, strict=True):
                     outcomes[i] = result
             except Exception as exc:  # noqa: BLE001 - isolate the uplink that caused it

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gelsencloud.core.db import Base
@@ -135,3 +147,16 @@ class InventoryCount(Classified, Base):
             as_of=utcnow(),
             source=marker,
         )
+
+
+# One row counting the changes to what the webhook batcher reads before it takes the writer lock:
+# devices (but not their link state) and the tenant, classification and Thing of Datastreams. Database
+# triggers count on every write path (migration hub0002); ``service.write_uplinks`` compares the count
+# read with the batch to the count inside its write transaction and prepares the batch again if it moved.
+# Bookkeeping without city data, so neither a mapped class nor classified.
+registry_version = Table(
+    "sensorhub_registry_version",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", Integer, nullable=False),
+)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,7 +34,7 @@ from gelsencloud.apis.sensorthings.service.bulk import (
 from gelsencloud.apis.sensorthings.service.write import CLASSIFICATION_KEY, Writer
 from gelsencloud.apps.sensorhub import decoders, rawrows
 from gelsencloud.apps.sensorhub.lorawan.uplinks import Uplink as UplinkMessage
-from gelsencloud.apps.sensorhub.models import CATEGORIES, Device, InventoryCount, Uplink
+from gelsencloud.apps.sensorhub.models import CATEGORIES, Device, InventoryCount, Uplink, registry_version
 from gelsencloud.apps.sensorhub.quantities import quantity, unit_of_measurement
 from gelsencloud.core.classification import PermissionDenied, principal_of
 from gelsencloud.core.identity import InvalidInput, NotFound
@@ -262,6 +262,29 @@ def ingest_uplink(session: Session, message: UplinkMessage, body: dict[str, Any]
         return IngestResult("duplicate", message="already received")
 
 
+@dataclass
+class PreparedUplinks:
+    """A batch of uplinks checked, decoded and encoded for writing (``prepare_uplinks``).
+
+    ``observations`` is None when a Datastream or FeatureOfInterest has to be created first; the write
+    then plans the Observations itself.
+    """
+
+    items: list[tuple[UplinkMessage, dict[str, Any]]]
+    results: list[IngestResult | None]
+    first_of: dict[tuple, int]
+    fresh: list[int]
+    rows: list[dict[str, Any]]
+    readings_of: dict[int, tuple[Any, dict]]
+    newest: dict[int, tuple[Any, UplinkMessage, int]]
+    observations: ObservationPlan | None
+    registry_version: int  # ``models.registry_version`` before anything else was read
+
+
+class RegistryChanged(Exception):
+    """A device or Datastream changed between preparing a batch and writing it; prepare it again."""
+
+
 def ingest_uplinks(session: Session, items: list[tuple[UplinkMessage, dict[str, Any]]]) -> list[IngestResult]:
     """Store a batch of uplinks, decode them and write their readings, with a handful of statements.
 
@@ -271,6 +294,16 @@ def ingest_uplinks(session: Session, items: list[tuple[UplinkMessage, dict[str, 
     the events meanwhile (the caller retries one by one) and ``PermissionDenied`` if the principal may not
     write a device's data; nothing of the batch is then written.
     """
+    return write_uplinks(session, prepare_uplinks(session, items))
+
+
+def prepare_uplinks(session: Session, items: list[tuple[UplinkMessage, dict[str, Any]]]) -> PreparedUplinks:
+    """Read and decode a batch for ``write_uplinks``: repeats, devices, readings, Observation rows.
+
+    Only reads. The webhook batcher runs it before it takes the SQLite writer lock, so that one server
+    process prepares its next batch while another writes.
+    """
+    version = session.connection().scalar(_REGISTRY_VERSION)
     results: list[IngestResult | None] = [None] * len(items)
     known = _stored_events(session, [message for message, _ in items])
     first_of: dict[tuple, int] = {}
@@ -315,10 +348,36 @@ def ingest_uplinks(session: Session, items: list[tuple[UplinkMessage, dict[str, 
                     # Keep the raw uplink: a fixed decoder can reprocess it (`gelsencloud sensorhub reprocess`).
                     row.update(status="failed", error=f"{device.decoder}: {exc}")
         rows.append(row)
-    ids = _insert_uplinks(session, rows)
-    _store_link_states(session, newest.values(), readings_of)
-    _store_readings(session, items, readings_of)
-    for i, row, uplink_id in zip(fresh, rows, ids, strict=True):
+    plan = _plan_observations(session, items, readings_of, create=False)
+    return PreparedUplinks(items, results, first_of, fresh, rows, readings_of, newest, plan, version)
+
+
+def write_uplinks(
+    session: Session, prepared: PreparedUplinks, *, read_apart: bool = False
+) -> list[IngestResult]:
+    """Write a prepared batch: its uplinks, Observations, device link states and Datastream time ranges.
+
+    ``read_apart``: the batch was prepared before this transaction. Once the transaction holds the write
+    lock (after its first insert) it checks what may have changed meanwhile: a repeat stored by another
+    writer raises ``BatchConflict`` (events with an id meet the unique constraint, the others are
+    counted), and a changed device or Datastream ownership raises ``RegistryChanged``.
+    """
+    items, results, first_of = prepared.items, prepared.results, prepared.first_of
+    ids = _insert_uplinks(session, prepared.rows)
+    if read_apart:
+        if _repeated_unnamed(session, [items[i][0] for i in prepared.fresh]):
+            raise BatchConflict()
+        version = _REGISTRY_VERSION
+        if session.connection().dialect.name == "postgresql":
+            # A registry change waits for this transaction (and its cascade then covers these rows), or
+            # this read waits for the change to commit and sees the new count.
+            version = version.with_for_update(read=True)
+        if session.connection().scalar(version) != prepared.registry_version:
+            raise RegistryChanged()
+    _store_link_states(session, prepared.newest.values(), prepared.readings_of)
+    plan = prepared.observations or _plan_observations(session, items, prepared.readings_of, create=True)
+    _store_observations(session, plan)
+    for i, row, uplink_id in zip(prepared.fresh, prepared.rows, ids, strict=True):
         status = row["status"]
         message = row["error"] or ""
         results[i] = IngestResult(status, uplink_id, row["observations"], message)
@@ -414,8 +473,26 @@ def _uplink_row(
     }
 
 
-def _store_readings(session: Session, items, readings_of: dict[int, tuple[Any, dict]]) -> None:
-    """Write the readings of a batch as Observations, one insert per Datastream."""
+@dataclass
+class ObservationPlan:
+    """The Observation rows of a batch, ready to insert.
+
+    SQLite: ``rows`` pre-encoded for the raw cursor (``rawrows``) and ``spans``, the (earliest, latest)
+    time per Datastream. PostgreSQL: ``batches`` of (Datastream facts, column values) for the COPY path.
+    """
+
+    rows: list[tuple] = field(default_factory=list)
+    spans: dict[int, list] = field(default_factory=dict)
+    batches: list[tuple[Any, list[dict]]] = field(default_factory=list)
+
+
+def _plan_observations(
+    session: Session, items, readings_of: dict[int, tuple[Any, dict]], *, create: bool
+) -> ObservationPlan | None:
+    """Turn a batch's readings into Observation rows, one Datastream per reading key.
+
+    A missing Datastream or FeatureOfInterest is created if ``create``; otherwise None is returned.
+    """
     wanted: list[tuple[int, dict]] = []
     created: dict[int, dict[str, int]] = {}  # device id -> its Datastreams, once one was created here
     for i, (device, readings) in readings_of.items():
@@ -425,6 +502,8 @@ def _store_readings(session: Session, items, readings_of: dict[int, tuple[Any, d
         for key, reading in readings.items():
             stream_id = known.get(key)
             if stream_id is None:
+                if not create:
+                    return None
                 stored = _device_object(session, device.id)
                 stream_id = ensure_datastream(session, stored, key, reading["unit"])
                 known = created[device.id] = stored.datastreams
@@ -439,25 +518,35 @@ def _store_readings(session: Session, items, readings_of: dict[int, tuple[Any, d
                 )
             )
     if not wanted:
-        return
+        return ObservationPlan()
     streams = stream_facts(session, {stream_id for stream_id, _ in wanted})
     principal = principal_of(session)
     for stream in streams.values():
         if not principal.can_write(stream.tenant_id):
             raise PermissionDenied(f"{principal.name} may not write Datastream {stream.id}")
-    features = features_of_things(session, streams.values())
+    features = features_of_things(session, streams.values(), create=create)
+    if features is None:
+        return None
     if session.connection().dialect.name == "sqlite":
-        _insert_observations_sqlite(session, wanted, streams, features)
-        return
+        return _encode_observations_sqlite(session, wanted, streams, features)
     values_of: dict[int, list[dict]] = {}
     for stream_id, row in wanted:
         stream = streams[stream_id]
         values = observation_values(stream, row)
         values["feature_of_interest_id"] = features[stream.thing_id]
         values_of.setdefault(stream_id, []).append(values)
-    batches = [(streams[stream_id], values) for stream_id, values in values_of.items()]
-    insert_stream_rows(session, batches, widen=False)
-    widen_streams(session, batches)
+    return ObservationPlan(batches=[(streams[stream_id], values) for stream_id, values in values_of.items()])
+
+
+def _store_observations(session: Session, plan: ObservationPlan) -> None:
+    """Insert a batch's planned Observations and widen their Datastreams' time ranges."""
+    if plan.rows:
+        ids = rawrows.insert_rows(session.connection(), Observation.__table__, OBSERVATION_COLUMNS, plan.rows)
+        session.info.setdefault(CREATED_KEY, []).extend(("Observation", i) for i in ids)
+        widen_phenomenon_spans(session, plan.spans)
+    if plan.batches:
+        insert_stream_rows(session, plan.batches, widen=False)
+        widen_streams(session, plan.batches)
 
 
 OBSERVATION_COLUMNS = (
@@ -473,10 +562,10 @@ OBSERVATION_COLUMNS = (
 )
 
 
-def _insert_observations_sqlite(
+def _encode_observations_sqlite(
     session: Session, wanted: list[tuple[int, dict]], streams: dict, features: dict[int, int]
-) -> None:
-    """The rows ``insert_stream_rows`` would write, pre-encoded on the raw cursor (``rawrows``).
+) -> ObservationPlan:
+    """The rows ``insert_stream_rows`` would write, pre-encoded for the raw cursor (``rawrows``).
 
     The readings come from a decoder (numbers and booleans, an aware time, a parameters object), so the
     checks of ``observation_values`` cannot fail here; the column values are the same as there. The hourly
@@ -517,9 +606,7 @@ def _insert_observations_sqlite(
             span[0] = moment
         elif moment > span[1]:
             span[1] = moment
-    ids = rawrows.insert_rows(connection, table, OBSERVATION_COLUMNS, rows)
-    session.info.setdefault(CREATED_KEY, []).extend(("Observation", i) for i in ids)
-    widen_phenomenon_spans(session, spans)
+    return ObservationPlan(rows=rows, spans=spans)
 
 
 def _typed(value: Any) -> tuple:
@@ -727,6 +814,26 @@ def _stored_events(session: Session, messages: list[UplinkMessage]) -> dict[tupl
             found[(server, event_id)] = uplink_id
     return found
 
+
+def _repeated_unnamed(session: Session, messages: list[UplinkMessage]) -> bool:
+    """Whether an event without id of this batch, just inserted, is now stored more than once."""
+    table = Uplink.__table__
+    for message in messages:
+        if message.event_id:
+            continue  # the unique constraint guards these
+        stored = session.connection().scalar(
+            select(func.count()).where(
+                table.c.dev_eui == message.dev_eui,
+                table.c.f_cnt == message.f_cnt,
+                table.c.received_at == message.received_at,
+            )
+        )
+        if stored > 1:
+            return True
+    return False
+
+
+_REGISTRY_VERSION = select(registry_version.c.version).where(registry_version.c.id == 1)
 
 # Built once with expanding parameters: building ``in_(values)`` per batch coerced every value and
 # computed a new cache key each time (a tenth of the batch's query time).

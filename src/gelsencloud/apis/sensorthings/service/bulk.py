@@ -219,8 +219,13 @@ _STREAM_FACTS = select(
 ).where(m.Datastream.id.in_(bindparam("ids", expanding=True)))
 
 
-def features_of_things(session: Session, streams: Iterable[Any]) -> dict[int, int]:
-    """Return the derived FeatureOfInterest per Thing of these streams, creating missing ones."""
+def features_of_things(
+    session: Session, streams: Iterable[Any], *, create: bool = True
+) -> dict[int, int] | None:
+    """Return the derived FeatureOfInterest per Thing of these streams, creating missing ones.
+
+    With ``create=False`` nothing is written: None if one is missing.
+    """
     from gelsencloud.apis.sensorthings.service.write import feature_for_thing
 
     streams = list(streams)
@@ -230,6 +235,8 @@ def features_of_things(session: Session, streams: Iterable[Any]) -> dict[int, in
         found.setdefault(thing_id, feature_id)  # the first Location, as feature_for_thing picks it
     for stream in streams:
         if stream.thing_id not in found:
+            if not create:
+                return None
             found[stream.thing_id] = feature_for_thing(session, stream.thing_id, stream)
     return found
 
