@@ -395,3 +395,67 @@ def test_only_registry_changes_move_the_version(client, world, db):
         assert session.get(Device, device["id"]).last_f_cnt == 2
     assert client.delete(f"/api/v1/sensorhub/devices/{device['id']}", headers=auth(key)).status_code == 204
     assert version(db) > registered
+
+
+@pytest.mark.usefixtures("backend")
+def test_the_batcher_reads_the_registry_once_until_it_changes(client, world, db):
+    from sqlalchemy import event
+
+    key = world.keys["net.operator"]
+    register(client, key)
+    batcher = UplinkBatcher(db)
+    first, second = two_uplinks()
+    third = message(f_cnt=3, at=START + timedelta(minutes=3))
+    assert [o.status for o in batcher.write(batch_of(world, first))] == ["processed"]  # creates Datastreams
+    assert [o.status for o in batcher.write(batch_of(world, second))] == ["processed"]
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        prepared = batcher.prepare(batch_of(world, third))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    # The registry version and the repeat check; devices, Datastreams and features come from the snapshot.
+    registry_reads = [s for s in statements if "sensorhub_devices" in s or "sta_datastreams" in s]
+    assert len(statements) == 2 and not registry_reads, statements
+    assert [o.status for o in batcher.write(batch_of(world, third), prepared)] == ["processed"]
+
+
+@pytest.mark.usefixtures("backend")
+def test_a_thing_moved_between_batches_gets_a_new_feature_of_interest(client, world, db):
+    key = world.keys["net.operator"]
+    device = register(client, key).json()
+    batcher = UplinkBatcher(db)
+    first, second = two_uplinks()
+    third = message(f_cnt=3, at=START + timedelta(minutes=3))
+    for up in (first, second):  # the first creates the Datastreams; the second fills the snapshot
+        assert [o.status for o in batcher.write(batch_of(world, up))] == ["processed"]
+    moved = client.post(
+        "/sta/v1.1/Locations",
+        json={
+            "name": "Neuer Standort",
+            "description": "Luftmessstation nach dem Umzug",
+            "encodingType": "application/geo+json",
+            "location": {"type": "Point", "coordinates": [7.0861, 51.5427]},
+        },
+        headers=auth(key),
+    )
+    assert moved.status_code == 201, moved.text
+    answer = client.patch(
+        f"/sta/v1.1/Things({device['thing_id']})",
+        json={"Locations": [{"@iot.id": moved.json()["@iot.id"]}]},
+        headers=auth(key),
+    )
+    assert answer.status_code == 200, answer.text
+    assert [o.status for o in batcher.write(batch_of(world, third))] == ["processed"]
+    with db.transaction(SYSTEM) as session:
+        features = dict(
+            session.execute(
+                select(Observation.phenomenon_time_start, Observation.feature_of_interest_id).distinct()
+            ).all()
+        )
+    at = [up.received_at for up in (first, second, third)]
+    assert features[at[0]] == features[at[1]] != features[at[2]]  # the third uplink's are at the new place

@@ -43,6 +43,7 @@ class UplinkBatcher:
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._worker: asyncio.Task | None = None
         self.stats = {"batches": 0, "uplinks": 0, "largest": 0}  # for operators and the tests
+        self._snapshots: dict[Principal, service.RegistrySnapshot] = {}  # devices and Datastreams read
         # SQLite: server processes sharing the file take turns on this lock, and each forms its batch
         # only once it holds it, so the uplinks that arrived during another process's write join it.
         self._lock = db.writer_lock()
@@ -111,8 +112,9 @@ class UplinkBatcher:
         for principal, indexes in groups.items():
             try:
                 with self.db.transaction(principal) as session:  # reads only: SQLite opens no transaction
+                    snapshot = self._snapshots.setdefault(principal, service.RegistrySnapshot())
                     ready = service.prepare_uplinks(
-                        session, [(batch[i].message, batch[i].body) for i in indexes]
+                        session, [(batch[i].message, batch[i].body) for i in indexes], snapshot
                     )
             except Exception as exc:  # noqa: BLE001 - write() retries these uplinks one by one
                 ready = exc

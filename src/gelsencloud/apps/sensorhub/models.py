@@ -149,8 +149,9 @@ class InventoryCount(Classified, Base):
         )
 
 
-# One row counting the changes to what the webhook batcher reads before it takes the writer lock:
-# devices (but not their link state) and the tenant, classification and Thing of Datastreams. Database
+# One row counting the changes to what the webhook batcher reads before it takes the writer lock and
+# keeps across batches: devices (but not their link state), the tenant, classification and Thing of
+# Datastreams, Things' Locations and Features of Interest. Database
 # triggers count on every write path (migration hub0002); ``service.write_uplinks`` compares the count
 # read with the batch to the count inside its write transaction and prepares the batch again if it moved.
 # Bookkeeping without city data, so neither a mapped class nor classified.

@@ -297,13 +297,45 @@ def ingest_uplinks(session: Session, items: list[tuple[UplinkMessage, dict[str, 
     return write_uplinks(session, prepare_uplinks(session, items))
 
 
-def prepare_uplinks(session: Session, items: list[tuple[UplinkMessage, dict[str, Any]]]) -> PreparedUplinks:
+@dataclass
+class RegistrySnapshot:
+    """Devices, Datastream facts and Features of Interest as one principal read them at one registry version.
+
+    The webhook batcher keeps one per principal across batches: while the registry version stays the same,
+    none of these has changed (the version's triggers count every change to them), so a batch reads only
+    what the snapshot lacks. Unknown DevEUIs are remembered too; a device registration moves the version.
+    """
+
+    version: int | None = None
+    devices: dict[str, Any] = field(default_factory=dict)  # DevEUI -> device row, or None if unknown
+    streams: dict[int, Any] = field(default_factory=dict)  # Datastream id -> stream_facts row
+    features: dict[int, int] = field(default_factory=dict)  # Thing id -> FeatureOfInterest id
+
+    def at(self, version: int) -> RegistrySnapshot:
+        """Forget everything if the registry has changed since (or the snapshot has grown too large)."""
+        if version != self.version or len(self.devices) > SNAPSHOT_DEVICES:
+            self.version = version
+            self.devices, self.streams, self.features = {}, {}, {}
+        return self
+
+
+SNAPSHOT_DEVICES = 200_000  # far above a city's devices; bounds what unknown DevEUIs can fill
+
+
+def prepare_uplinks(
+    session: Session,
+    items: list[tuple[UplinkMessage, dict[str, Any]]],
+    snapshot: RegistrySnapshot | None = None,
+) -> PreparedUplinks:
     """Read and decode a batch for ``write_uplinks``: repeats, devices, readings, Observation rows.
 
     Only reads. The webhook batcher runs it before it takes the SQLite writer lock, so that one server
-    process prepares its next batch while another writes.
+    process prepares its next batch while another writes, and passes the principal's ``snapshot`` of the
+    registry, so that a batch reads only devices and Datastreams it has not seen.
     """
     version = session.connection().scalar(_REGISTRY_VERSION)
+    if snapshot is not None:
+        snapshot.at(version)
     results: list[IngestResult | None] = [None] * len(items)
     known = _stored_events(session, [message for message, _ in items])
     first_of: dict[tuple, int] = {}
@@ -320,7 +352,7 @@ def prepare_uplinks(session: Session, items: list[tuple[UplinkMessage, dict[str,
     euis = {items[i][0].dev_eui for i in fresh}
     # Rows of the columns used here, not ORM objects (a fifth of the query's cost); still restricted
     # to the devices the principal may read. ``_device_object`` loads one when a Datastream is missing.
-    devices = {d.dev_eui: d for d in session.execute(_DEVICES_BY_EUI, {"euis": list(euis)})} if euis else {}
+    devices = _devices_by_eui(session, euis, snapshot)
     principal = principal_of(session)
     rows: list[dict[str, Any]] = []
     readings_of: dict[int, tuple[Any, dict]] = {}
@@ -348,7 +380,7 @@ def prepare_uplinks(session: Session, items: list[tuple[UplinkMessage, dict[str,
                     # Keep the raw uplink: a fixed decoder can reprocess it (`gelsencloud sensorhub reprocess`).
                     row.update(status="failed", error=f"{device.decoder}: {exc}")
         rows.append(row)
-    plan = _plan_observations(session, items, readings_of, create=False)
+    plan = _plan_observations(session, items, readings_of, create=False, snapshot=snapshot)
     return PreparedUplinks(items, results, first_of, fresh, rows, readings_of, newest, plan, version)
 
 
@@ -486,8 +518,50 @@ class ObservationPlan:
     batches: list[tuple[Any, list[dict]]] = field(default_factory=list)
 
 
+def _devices_by_eui(session: Session, euis: set[str], snapshot: RegistrySnapshot | None) -> dict[str, Any]:
+    """The rows of the registered devices among ``euis`` that the session's principal may read."""
+    if not euis:
+        return {}
+    if snapshot is None:
+        return {d.dev_eui: d for d in session.execute(_DEVICES_BY_EUI, {"euis": list(euis)})}
+    missing = [eui for eui in euis if eui not in snapshot.devices]
+    if missing:
+        found = {d.dev_eui: d for d in session.execute(_DEVICES_BY_EUI, {"euis": missing})}
+        for eui in missing:
+            snapshot.devices[eui] = found.get(eui)
+    return {eui: device for eui in euis if (device := snapshot.devices[eui]) is not None}
+
+
+def _stream_facts(session: Session, ids: set[int], snapshot: RegistrySnapshot | None) -> dict[int, Any]:
+    """``stream_facts`` of these Datastreams, from the snapshot where it has them."""
+    if snapshot is None:
+        return stream_facts(session, ids)
+    missing = ids - snapshot.streams.keys()
+    if missing:
+        snapshot.streams.update(stream_facts(session, missing))
+    return {i: snapshot.streams[i] for i in ids if i in snapshot.streams}
+
+
+def _features(session: Session, streams: dict[int, Any], create: bool, snapshot: RegistrySnapshot | None):
+    """``features_of_things`` of these Datastreams' Things, from the snapshot where it has them."""
+    if snapshot is None:
+        return features_of_things(session, streams.values(), create=create)
+    missing = [s for s in streams.values() if s.thing_id not in snapshot.features]
+    if missing:
+        found = features_of_things(session, missing, create=create)
+        if found is None:
+            return None
+        snapshot.features.update(found)
+    return snapshot.features
+
+
 def _plan_observations(
-    session: Session, items, readings_of: dict[int, tuple[Any, dict]], *, create: bool
+    session: Session,
+    items,
+    readings_of: dict[int, tuple[Any, dict]],
+    *,
+    create: bool,
+    snapshot: RegistrySnapshot | None = None,
 ) -> ObservationPlan | None:
     """Turn a batch's readings into Observation rows, one Datastream per reading key.
 
@@ -519,12 +593,12 @@ def _plan_observations(
             )
     if not wanted:
         return ObservationPlan()
-    streams = stream_facts(session, {stream_id for stream_id, _ in wanted})
+    streams = _stream_facts(session, {stream_id for stream_id, _ in wanted}, snapshot)
     principal = principal_of(session)
     for stream in streams.values():
         if not principal.can_write(stream.tenant_id):
             raise PermissionDenied(f"{principal.name} may not write Datastream {stream.id}")
-    features = features_of_things(session, streams.values(), create=create)
+    features = _features(session, streams, create, snapshot)
     if features is None:
         return None
     if session.connection().dialect.name == "sqlite":

@@ -1,9 +1,10 @@
-"""Sensor hub: count changes to the device registry and to Datastream ownership (for batches read apart).
+"""Sensor hub: count changes to what the webhook batcher reads before it writes.
 
-The webhook batcher reads devices and Datastreams before it takes the writer lock and writes after it;
-``service.write_uplinks`` compares this count to detect a registry change in between. Triggers count on
-every write path: devices (except their link state) and the tenant, classification or Thing of a
-Datastream, or its deletion. Statement-level on PostgreSQL, so a cascade bumps the count once.
+The webhook batcher reads devices, Datastreams and the Things' Features of Interest before it takes the
+writer lock, and keeps them across batches (``service.RegistrySnapshot``); ``service.write_uplinks``
+compares this count to detect a change in between. Triggers count on every write path: devices (except
+their link state), the tenant, classification or Thing of a Datastream or its deletion, a Thing's
+Locations, and Features of Interest. Statement-level on PostgreSQL, so a cascade bumps the count once.
 
 Revision ID: hub0002_registry_version
 Revises: hub0001_devices
@@ -33,6 +34,11 @@ TRIGGERS = (
     ("devices_update", f"UPDATE OF {DEVICE_COLUMNS}", "sensorhub_devices"),
     ("datastreams_delete", "DELETE", "sta_datastreams"),
     ("datastreams_update", f"UPDATE OF {STREAM_COLUMNS}", "sta_datastreams"),
+    ("things_locations_insert", "INSERT", "sta_things_locations"),
+    ("things_locations_delete", "DELETE", "sta_things_locations"),
+    ("features_insert", "INSERT", "sta_features_of_interest"),
+    ("features_delete", "DELETE", "sta_features_of_interest"),
+    ("features_update", "UPDATE OF source_location_id", "sta_features_of_interest"),
 )
 
 
