@@ -3,9 +3,13 @@
 A network server delivers every uplink as its own HTTP request. Committing each one alone costs a
 transaction, a handful of queries and an fsync per uplink. The batcher queues the parsed uplinks of
 concurrent requests, and one worker writes whatever has queued up (up to ``max_batch``) in a single
-transaction with ``service.ingest_uplinks``. A request gets its answer only after that transaction has
-committed, so an acknowledged uplink is durable. Under light load a batch holds one uplink and nothing
-waits; under heavy load batches grow and the per-uplink cost falls.
+transaction. A request gets its answer only after that transaction has committed, so an acknowledged
+uplink is durable. Under light load a batch holds one uplink and nothing waits; under heavy load
+batches grow and the per-uplink cost falls.
+
+A batch is first prepared (``service.prepare_uplinks``: reads and decoding, without the SQLite writer
+lock, from a registry snapshot kept across batches), then written (``service.write_uplinks``, holding
+the lock), which checks that nothing it relied on changed in between.
 """
 
 from __future__ import annotations
@@ -44,8 +48,8 @@ class UplinkBatcher:
         self._worker: asyncio.Task | None = None
         self.stats = {"batches": 0, "uplinks": 0, "largest": 0}  # for operators and the tests
         self._snapshots: dict[Principal, service.RegistrySnapshot] = {}  # devices and Datastreams read
-        # SQLite: server processes sharing the file take turns on this lock, and each forms its batch
-        # only once it holds it, so the uplinks that arrived during another process's write join it.
+        # SQLite: server processes sharing the file take turns on this lock for their writes; each
+        # prepares its next batch without it, while another one writes.
         self._lock = db.writer_lock()
 
     async def submit(
