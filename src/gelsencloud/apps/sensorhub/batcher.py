@@ -46,7 +46,7 @@ class UplinkBatcher:
         self.collect_window = collect_window
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._worker: asyncio.Task | None = None
-        self.stats = {"batches": 0, "uplinks": 0, "largest": 0}  # for operators and the tests
+        self.stats = {"batches": 0, "uplinks": 0, "largest": 0}  # read by the tests
         self._snapshots: dict[Principal, service.RegistrySnapshot] = {}  # devices and Datastreams read
         # SQLite: server processes sharing the file take turns on this lock for their writes; each
         # prepares its next batch without it, while another one writes.
