@@ -308,8 +308,8 @@ def batch_of(world, *messages) -> list[_Pending]:
     return [_Pending(operator(world), m, chirpstack_v4_body(m), None) for m in messages]
 
 
-def two_uplinks():
-    return [message(f_cnt=n, at=START + timedelta(minutes=n)) for n in (1, 2)]
+def uplinks(count: int) -> list[UplinkMessage]:
+    return [message(f_cnt=n, at=START + timedelta(minutes=n)) for n in range(1, count + 1)]
 
 
 def version(db) -> int:
@@ -322,7 +322,7 @@ def test_a_thing_reclassified_meanwhile_gives_the_batch_its_new_classification(c
     key = world.keys["net.operator"]
     device = register(client, key).json()
     batcher = UplinkBatcher(db)
-    first, second = two_uplinks()
+    first, second = uplinks(2)
     assert [o.status for o in batcher.write(batch_of(world, first))] == ["processed"]  # its FoI exists now
     batch = batch_of(world, second)
     prepared = batcher.prepare(batch)  # reads the Datastreams as public
@@ -346,7 +346,7 @@ def test_a_device_deactivated_meanwhile_gets_its_uplinks_ignored(client, world, 
     key = world.keys["net.operator"]
     device = register(client, key).json()
     batcher = UplinkBatcher(db)
-    batch = batch_of(world, *two_uplinks())
+    batch = batch_of(world, *uplinks(2))
     prepared = batcher.prepare(batch)
     assert client.delete(f"/api/v1/sensorhub/devices/{device['id']}", headers=auth(key)).status_code == 204
     outcomes = batcher.write(batch, prepared)
@@ -361,7 +361,7 @@ def test_a_device_deactivated_meanwhile_gets_its_uplinks_ignored(client, world, 
 def test_a_repeat_stored_meanwhile_is_answered_as_duplicate(client, world, db, named):
     key = world.keys["net.operator"]
     register(client, key)
-    first, second = two_uplinks()
+    first, second = uplinks(2)
     if not named:  # recognised by DevEUI, frame counter and time, which no constraint guards
         first, second = replace(first, event_id=None), replace(second, event_id=None)
     batcher = UplinkBatcher(db)
@@ -383,7 +383,7 @@ def test_only_registry_changes_move_the_version(client, world, db):
     before = version(db)
     device = register(client, key).json()
     batcher = UplinkBatcher(db)
-    first, second = two_uplinks()
+    first, second = uplinks(2)
     assert [o.status for o in batcher.write(batch_of(world, first))] == ["processed"]
     registered = version(db)  # the device, then its Datastreams, created by its first uplink
     assert registered > before
@@ -404,8 +404,7 @@ def test_the_batcher_reads_the_registry_once_until_it_changes(client, world, db)
     key = world.keys["net.operator"]
     register(client, key)
     batcher = UplinkBatcher(db)
-    first, second = two_uplinks()
-    third = message(f_cnt=3, at=START + timedelta(minutes=3))
+    first, second, third = uplinks(3)
     assert [o.status for o in batcher.write(batch_of(world, first))] == ["processed"]  # creates Datastreams
     assert [o.status for o in batcher.write(batch_of(world, second))] == ["processed"]
     statements: list[str] = []
@@ -429,8 +428,7 @@ def test_a_thing_moved_between_batches_gets_a_new_feature_of_interest(client, wo
     key = world.keys["net.operator"]
     device = register(client, key).json()
     batcher = UplinkBatcher(db)
-    first, second = two_uplinks()
-    third = message(f_cnt=3, at=START + timedelta(minutes=3))
+    first, second, third = uplinks(3)
     for up in (first, second):  # the first creates the Datastreams; the second fills the snapshot
         assert [o.status for o in batcher.write(batch_of(world, up))] == ["processed"]
     moved = client.post(

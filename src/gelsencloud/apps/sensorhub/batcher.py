@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from gelsencloud.apis.sensorthings import notify
@@ -137,12 +140,10 @@ class UplinkBatcher:
                 if isinstance(ready, Exception):
                     raise ready
                 try:
-                    with self.db.transaction(principal) as session:
-                        notify.watch(session, self.db, *notify.config_for(self.db))
+                    with self._transaction(principal) as session:
                         results = service.write_uplinks(session, ready, read_apart=True)
                 except service.RegistryChanged:
-                    with self.db.transaction(principal) as session:  # read again, under the writer lock
-                        notify.watch(session, self.db, *notify.config_for(self.db))
+                    with self._transaction(principal) as session:  # read again, under the writer lock
                         results = service.ingest_uplinks(session, ready.items)
                 for i, result in zip(indexes, results, strict=True):
                     outcomes[i] = result
@@ -153,10 +154,16 @@ class UplinkBatcher:
                     outcomes[i] = self._write_one(batch[i])
         return outcomes  # type: ignore[return-value]
 
+    @contextmanager
+    def _transaction(self, principal: Principal) -> Iterator[Session]:
+        """A write transaction whose new entities are announced over MQTT after the commit."""
+        with self.db.transaction(principal) as session:
+            notify.watch(session, self.db, *notify.config_for(self.db))
+            yield session
+
     def _write_one(self, pending: _Pending) -> service.IngestResult | BaseException:
         try:
-            with self.db.transaction(pending.principal) as session:
-                notify.watch(session, self.db, *notify.config_for(self.db))
+            with self._transaction(pending.principal) as session:
                 return service.ingest_uplink(session, pending.message, pending.body)
         except Exception as exc:  # noqa: BLE001 - handed to the waiting request
             return exc

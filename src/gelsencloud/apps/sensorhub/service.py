@@ -278,7 +278,8 @@ class PreparedUplinks:
     readings_of: dict[int, tuple[Any, dict]]
     newest: dict[int, tuple[Any, UplinkMessage, int]]
     observations: ObservationPlan | None
-    registry_version: int  # ``models.registry_version`` before anything else was read
+    # ``models.registry_version`` before anything else was read; only for a batch to be written apart
+    registry_version: int | None
 
 
 class RegistryChanged(Exception):
@@ -311,12 +312,11 @@ class RegistrySnapshot:
     streams: dict[int, Any] = field(default_factory=dict)  # Datastream id -> stream_facts row
     features: dict[int, int] = field(default_factory=dict)  # Thing id -> FeatureOfInterest id
 
-    def at(self, version: int) -> RegistrySnapshot:
+    def at(self, version: int) -> None:
         """Forget everything if the registry has changed since (or the snapshot has grown too large)."""
         if version != self.version or len(self.devices) > SNAPSHOT_DEVICES:
             self.version = version
             self.devices, self.streams, self.features = {}, {}, {}
-        return self
 
 
 SNAPSHOT_DEVICES = 200_000  # far above a city's devices; bounds what unknown DevEUIs can fill
@@ -331,10 +331,12 @@ def prepare_uplinks(
 
     Only reads. The webhook batcher runs it before it takes the SQLite writer lock, so that one server
     process prepares its next batch while another writes, and passes the principal's ``snapshot`` of the
-    registry, so that a batch reads only devices and Datastreams it has not seen.
+    registry, so that a batch reads only devices and Datastreams it has not seen. Only such a batch,
+    prepared with a snapshot, reads the registry version that ``write_uplinks(read_apart=True)`` checks.
     """
-    version = session.connection().scalar(_REGISTRY_VERSION)
+    version = None
     if snapshot is not None:
+        version = session.connection().scalar(_REGISTRY_VERSION)
         snapshot.at(version)
     results: list[IngestResult | None] = [None] * len(items)
     known = _stored_events(session, [message for message, _ in items])
@@ -392,7 +394,8 @@ def write_uplinks(
     ``read_apart``: the batch was prepared before this transaction. Once the transaction holds the write
     lock (after its first insert) it checks what may have changed meanwhile: a repeat stored by another
     writer raises ``BatchConflict`` (events with an id meet the unique constraint, the others are
-    counted), and a changed device or Datastream ownership raises ``RegistryChanged``.
+    counted), and a registry change since (or a batch prepared without snapshot, so without version)
+    raises ``RegistryChanged``.
     """
     items, results, first_of = prepared.items, prepared.results, prepared.first_of
     ids = _insert_uplinks(session, prepared.rows)
@@ -871,12 +874,7 @@ def _stored_events(session: Session, messages: list[UplinkMessage]) -> dict[tupl
         if message.event_id:
             by_server.setdefault(message.network_server, set()).add(message.event_id)
         else:
-            stmt = select(table.c.id).where(
-                table.c.dev_eui == message.dev_eui,
-                table.c.f_cnt == message.f_cnt,
-                table.c.received_at == message.received_at,
-            )
-            uplink_id = session.connection().execute(stmt.limit(1)).scalar()
+            uplink_id = session.connection().scalar(select(table.c.id).where(*_same_event(message)).limit(1))
             if uplink_id is not None:
                 found[_event_key(message)] = uplink_id
     # Core statements on the connection: event ids are unguessable, and a repeat must be recognised
@@ -891,20 +889,18 @@ def _stored_events(session: Session, messages: list[UplinkMessage]) -> dict[tupl
 
 def _repeated_unnamed(session: Session, messages: list[UplinkMessage]) -> bool:
     """Whether an event without id of this batch, just inserted, is now stored more than once."""
-    table = Uplink.__table__
     for message in messages:
         if message.event_id:
             continue  # the unique constraint guards these
-        stored = session.connection().scalar(
-            select(func.count()).where(
-                table.c.dev_eui == message.dev_eui,
-                table.c.f_cnt == message.f_cnt,
-                table.c.received_at == message.received_at,
-            )
-        )
-        if stored > 1:
+        if session.connection().scalar(select(func.count()).where(*_same_event(message))) > 1:
             return True
     return False
+
+
+def _same_event(message: UplinkMessage) -> tuple:
+    """Criteria on stored uplinks for an event without id: DevEUI, frame counter and time."""
+    c = Uplink.__table__.c
+    return (c.dev_eui == message.dev_eui, c.f_cnt == message.f_cnt, c.received_at == message.received_at)
 
 
 _REGISTRY_VERSION = select(registry_version.c.version).where(registry_version.c.id == 1)
